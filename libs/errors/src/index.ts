@@ -93,6 +93,12 @@ export class ResourceConflictException extends LambdaError {
   readonly grpcCode = GrpcCode.ABORTED;
 }
 
+/** A RevisionId given by the caller no longer matches the resource: someone changed it since it was read. HTTP 412. */
+export class PreconditionFailedException extends LambdaError {
+  readonly httpStatus = 412;
+  readonly grpcCode = GrpcCode.FAILED_PRECONDITION;
+}
+
 /** The request was throttled; `reason` and `retryAfterSeconds` say why and when to retry. HTTP 429. */
 export class TooManyRequestsException extends LambdaError {
   readonly httpStatus = 429;
@@ -157,6 +163,7 @@ export const lambdaErrorClasses: Readonly<Record<string, LambdaErrorClass>> = Ob
   InvalidRequestContentException,
   ResourceNotFoundException,
   ResourceConflictException,
+  PreconditionFailedException,
   TooManyRequestsException,
   RequestTooLargeException,
   UnsupportedMediaTypeException,

@@ -1,0 +1,132 @@
+import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { defaultGrpcPorts, envInt, loadCommonConfig, type CommonConfig, type ServiceName } from '@hearth/config';
+import { createLogger, startTelemetry, type Logger } from '@hearth/telemetry';
+
+/** What a service's setup receives. */
+export interface ServiceContext {
+  name: ServiceName;
+  config: CommonConfig;
+  logger: Logger;
+  /** Adds a gRPC service to this process's server. */
+  addService(definition: ServiceDefinition, implementation: UntypedServiceImplementation): void;
+  /** Registers cleanup to run at shutdown, in reverse order of registration, each bounded by the grace period. */
+  onShutdown(fn: () => Promise<void> | void): void;
+  /** Sets the health of a named sub-service (the empty name is the whole process). */
+  setHealth(service: string, status: 'SERVING' | 'NOT_SERVING'): void;
+}
+
+/** Options of runService. */
+export interface ServiceDefinitionOptions {
+  name: ServiceName;
+  /** Wires the service: connect dependencies, add gRPC services, start loops. May return fields for the ready line. */
+  setup(ctx: ServiceContext): Promise<Record<string, unknown> | void>;
+  /** Largest inbound gRPC message, bytes. Default 4 MiB. */
+  maxReceiveMessageBytes?: number;
+}
+
+/** A started service. */
+export interface RunningService {
+  grpcAddress: string;
+  /** Stops gracefully; idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The entry point of every Hearth service: telemetry, JSON logs, config from
+ * the environment, a gRPC server with the standard health service on
+ * `HEARTH_GRPC_PORT` (default: the service's own port), and a graceful,
+ * idempotent shutdown on SIGTERM/SIGINT: health goes NOT_SERVING, the server
+ * stops accepting and drains in-flight calls up to `HEARTH_SHUTDOWN_GRACE_MS`,
+ * cleanups run, and the process exits 0. When ready it logs one line with
+ * `event: "service.ready"`, which the supervisor waits for.
+ */
+export async function runService(options: ServiceDefinitionOptions): Promise<RunningService> {
+  const telemetry = startTelemetry({ serviceName: `hearth-${options.name}` });
+  const logger = createLogger(options.name);
+  const config = loadCommonConfig();
+  const port = envInt('HEARTH_GRPC_PORT', defaultGrpcPorts[options.name], { min: 0, max: 65535 });
+  const server = new Server({
+    'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? 4 * 1024 * 1024,
+    'grpc.keepalive_permit_without_calls': 1,
+  });
+  const health = new HealthImplementation({ '': 'NOT_SERVING' });
+  health.addToServer(server);
+  const cleanups: Array<() => Promise<void> | void> = [];
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      logger.info({ event: 'service.stopping' }, 'shutting down');
+      health.setStatus('', 'NOT_SERVING');
+      await drainServer(server, config.shutdownGraceMs);
+      for (const cleanup of cleanups.reverse()) {
+        await withDeadline(Promise.resolve().then(cleanup), config.shutdownGraceMs).catch((error: unknown) =>
+          logger.warn({ err: error }, 'cleanup failed during shutdown'),
+        );
+      }
+      await telemetry.shutdown().catch(() => undefined);
+      logger.info({ event: 'service.stopped' }, 'stopped');
+    })();
+    return stopping;
+  };
+
+  const ctx: ServiceContext = {
+    name: options.name,
+    config,
+    logger,
+    addService: (definition, implementation) => server.addService(definition, implementation),
+    onShutdown: (fn) => cleanups.push(fn),
+    setHealth: (service, status) => health.setStatus(service, status),
+  };
+
+  try {
+    const extra = (await options.setup(ctx)) ?? {};
+    const boundPort = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(`${config.grpcHost}:${port}`, ServerCredentials.createInsecure(), (error, bound) =>
+        error ? reject(error) : resolve(bound),
+      ),
+    );
+    health.setStatus('', 'SERVING');
+    const grpcAddress = `${config.grpcHost}:${boundPort}`;
+    logger.info({ event: 'service.ready', grpc: grpcAddress, ...extra }, `${options.name} ready`);
+    return { grpcAddress, stop };
+  } catch (error) {
+    logger.fatal({ err: error }, `${options.name} failed to start`);
+    await stop();
+    throw error;
+  }
+}
+
+/** Runs a service as the process's main: exits 0 after a graceful stop on SIGTERM/SIGINT, 1 if start fails. */
+export function runServiceMain(options: ServiceDefinitionOptions): void {
+  runService(options).then(
+    (service) => {
+      const onSignal = () => void service.stop().then(() => process.exit(0));
+      process.once('SIGTERM', onSignal);
+      process.once('SIGINT', onSignal);
+    },
+    () => process.exit(1),
+  );
+}
+
+function drainServer(server: Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
