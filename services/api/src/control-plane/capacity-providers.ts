@@ -1,0 +1,166 @@
+import type postgres from 'postgres';
+import {
+  capacityProviderStreamId,
+  capacityProviderView,
+  decideCapacityProvider,
+  foldCapacityProvider,
+  functionArn,
+  listCapacityProviders,
+  listFunctionVersionsByCapacityProvider,
+  parseCapacityProviderName,
+  requireCapacityProvider,
+  latestVersionStatus,
+  type CapacityProvider,
+  type CapacityProviderCommand,
+  type CapacityProviderEvent,
+  type CapacityProviderStreamState,
+  type CreateCapacityProviderRequest,
+  type ListCapacityProvidersRequest,
+  type ListCapacityProvidersResponse,
+  type ListFunctionVersionsByCapacityProviderRequest,
+  type ListFunctionVersionsByCapacityProviderResponse,
+  type UpdateCapacityProviderRequest,
+} from '@hearth/domain';
+import { domainContext, scopeOf, type ControlPlaneDeps } from './context.js';
+import { runCommand } from './run-command.js';
+
+type Sql = postgres.Sql | postgres.TransactionSql;
+
+/** Capacity provider operations, shared by the gRPC and HTTP surfaces. */
+export interface CapacityProviderOperations {
+  CreateCapacityProvider(input: CreateCapacityProviderRequest): Promise<{ CapacityProvider: CapacityProvider }>;
+  GetCapacityProvider(input: { CapacityProviderName: string }): Promise<{ CapacityProvider: CapacityProvider }>;
+  UpdateCapacityProvider(input: UpdateCapacityProviderRequest): Promise<{ CapacityProvider: CapacityProvider }>;
+  DeleteCapacityProvider(input: { CapacityProviderName: string }): Promise<{ CapacityProvider: CapacityProvider }>;
+  ListCapacityProviders(input: ListCapacityProvidersRequest): Promise<ListCapacityProvidersResponse>;
+  ListFunctionVersionsByCapacityProvider(
+    input: ListFunctionVersionsByCapacityProviderRequest,
+  ): Promise<ListFunctionVersionsByCapacityProviderResponse>;
+  /**
+   * Moves providers through the states that need no fleet work yet: Pending →
+   * Active, Deleting → deleted. Runs after each create and delete, and at start
+   * so a crash between the two steps never leaves a provider stuck.
+   */
+  settleLifecycles(): Promise<void>;
+}
+
+/** Creates the capacity provider operations. */
+export function capacityProviderOperations(deps: ControlPlaneDeps): CapacityProviderOperations {
+  const { store, readModels, logger } = deps;
+  const providers = readModels.capacityProviders;
+  const scope = scopeOf(deps);
+
+  const execute = (name: string, command: CapacityProviderCommand, precondition?: (tx: postgres.TransactionSql) => Promise<void>) =>
+    runCommand<CapacityProviderStreamState, CapacityProviderEvent>(store, {
+      streamId: capacityProviderStreamId(name),
+      fold: foldCapacityProvider,
+      decide: (state) => decideCapacityProvider(command, state, domainContext(deps)),
+      ...(precondition ? { precondition } : {}),
+    });
+
+  const countProviders = async (sql: Sql) => Number((await sql.unsafe<{ n: string }[]>(`SELECT count(*) AS n FROM ${providers.table}`))[0]!.n);
+
+  const attachedFunctionArns = async (sql: Sql, providerArn: string): Promise<string[]> => {
+    const rows = await sql.unsafe<{ id: string }[]>(
+      `SELECT id FROM ${readModels.functions.table} WHERE capacity_provider_arn = $1 ORDER BY id`,
+      [providerArn],
+    );
+    return rows.map((row) => functionArn(scope, row.id, '$LATEST'));
+  };
+
+  const viewOf = (state: CapacityProviderStreamState, nameOrArn: string) => ({
+    CapacityProvider: capacityProviderView(requireCapacityProvider(state, nameOrArn, scope)),
+  });
+
+  let settling: Promise<void> = Promise.resolve();
+  const settleLifecycles = (): Promise<void> => {
+    settling = settling.then(async () => {
+      const rows = await store.sql.unsafe<{ id: string; status: string }[]>(
+        `SELECT id, status FROM ${providers.table} WHERE status IN ('Pending', 'Deleting')`,
+      );
+      for (const { id, status } of rows) {
+        const command: CapacityProviderCommand =
+          status === 'Pending'
+            ? { type: 'ActivateCapacityProvider', data: { CapacityProviderName: id } }
+            : { type: 'CompleteCapacityProviderDeletion', data: { CapacityProviderName: id } };
+        await execute(id, command).catch((error: unknown) =>
+          logger.warn({ err: error, capacityProvider: id }, 'capacity provider lifecycle step failed; retried on the next pass'),
+        );
+      }
+    });
+    return settling;
+  };
+  const settleSoon = () => setImmediate(() => void settleLifecycles());
+
+  return {
+    async CreateCapacityProvider(input) {
+      const name = parseCapacityProviderName(input?.CapacityProviderName, scope);
+      const count = await countProviders(store.sql);
+      const outcome = await execute(
+        name,
+        { type: 'CreateCapacityProvider', data: { request: input, capacityProviderCount: count } },
+        async (tx) => {
+          // The count read before the transaction may be stale; decide again on the exact one.
+          const exact = await countProviders(tx);
+          if (exact !== count) {
+            decideCapacityProvider(
+              { type: 'CreateCapacityProvider', data: { request: input, capacityProviderCount: exact } },
+              { status: 'Absent' },
+              domainContext(deps),
+            );
+          }
+        },
+      );
+      settleSoon();
+      return viewOf(outcome.state, name);
+    },
+
+    async GetCapacityProvider(input) {
+      const name = parseCapacityProviderName(input?.CapacityProviderName, scope);
+      const row = await providers.get(store.sql, name);
+      return viewOf(row?.state ?? { status: 'Absent' }, input.CapacityProviderName);
+    },
+
+    async UpdateCapacityProvider(input) {
+      const name = parseCapacityProviderName(input?.CapacityProviderName, scope);
+      const outcome = await execute(name, { type: 'UpdateCapacityProvider', data: { request: input } });
+      return viewOf(outcome.state, input.CapacityProviderName);
+    },
+
+    async DeleteCapacityProvider(input) {
+      const name = parseCapacityProviderName(input?.CapacityProviderName, scope);
+      const startDeletion = (attached: readonly string[]): CapacityProviderCommand => ({
+        type: 'StartCapacityProviderDeletion',
+        data: { CapacityProviderName: name, attachedFunctionVersions: attached.length, attachedFunctionVersionArns: attached },
+      });
+      const attachedTo = async (sql: Sql) => {
+        const row = await providers.get(sql, name);
+        return row && row.state.status !== 'Absent' ? attachedFunctionArns(sql, row.state.CapacityProviderArn) : [];
+      };
+      const outcome = await execute(name, startDeletion(await attachedTo(store.sql)), async (tx) => {
+        // A function may have been attached since the first look; decide again on the exact set.
+        const attached = await attachedTo(tx);
+        if (attached.length > 0) decideCapacityProvider(startDeletion(attached), (await providers.get(tx, name))!.state, domainContext(deps));
+      });
+      settleSoon();
+      return viewOf(outcome.state, input.CapacityProviderName);
+    },
+
+    async ListCapacityProviders(input) {
+      const rows = await store.sql.unsafe<{ state: CapacityProviderStreamState }[]>(`SELECT state FROM ${providers.table}`);
+      const views = rows.flatMap(({ state }) => (state.status === 'Absent' ? [] : [capacityProviderView(state)]));
+      return listCapacityProviders(views, input ?? {});
+    },
+
+    async ListFunctionVersionsByCapacityProvider(input) {
+      const name = parseCapacityProviderName(input?.CapacityProviderName, scope);
+      const row = await providers.get(store.sql, name);
+      const provider = requireCapacityProvider(row?.state ?? { status: 'Absent' }, input.CapacityProviderName, scope);
+      const arns = await attachedFunctionArns(store.sql, provider.CapacityProviderArn);
+      const versions = arns.map((FunctionArn) => ({ FunctionArn, State: latestVersionStatus.State }));
+      return listFunctionVersionsByCapacityProvider(provider.CapacityProviderArn, versions, input);
+    },
+
+    settleLifecycles,
+  };
+}

@@ -1,0 +1,40 @@
+import { randomUUID } from 'node:crypto';
+import type { CodeStore } from '@hearth/bus';
+import { defaultDomainLimits, type ArnScope, type DomainContext, type ZoneMap } from '@hearth/domain';
+import type { EventStore } from '@hearth/event-store';
+import type { Logger } from '@hearth/telemetry';
+import type { ApiReadModels } from '../read-models/index.js';
+
+/** Everything the control-plane handlers use. */
+export interface ControlPlaneDeps {
+  store: EventStore;
+  readModels: ApiReadModels;
+  codeStore: CodeStore;
+  logger: Logger;
+  region: string;
+  accountId: string;
+  /** Runtimes this deployment can run. */
+  supportedRuntimes: ReadonlySet<string>;
+  /** Most capacity providers per account. */
+  maxCapacityProviders: number;
+  /** Base URL of code package downloads, without a trailing slash. */
+  codeBaseUrl: string;
+  zoneMap: ZoneMap;
+}
+
+/** The ARN scope (region and account) of this deployment. */
+export function scopeOf(deps: ControlPlaneDeps): ArnScope {
+  return { region: deps.region, accountId: deps.accountId };
+}
+
+/** A fresh domain context: the current time and new ids, the deployment's scope and limits. */
+export function domainContext(deps: ControlPlaneDeps): DomainContext {
+  return {
+    now: new Date(),
+    newId: randomUUID,
+    region: deps.region,
+    accountId: deps.accountId,
+    supportedRuntimes: deps.supportedRuntimes,
+    limits: { ...defaultDomainLimits, capacityProvidersPerAccount: deps.maxCapacityProviders },
+  };
+}

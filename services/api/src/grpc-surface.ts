@@ -1,0 +1,77 @@
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import { unaryHandlers } from '@hearth/grpc';
+import { api, lambdaTypes } from '@hearth/proto';
+import type { Logger } from '@hearth/telemetry';
+import type { ControlPlane } from './control-plane/index.js';
+
+/**
+ * Drops what proto3 cannot tell from "absent": empty lists, empty maps and
+ * unset optionals, so the domain sees a gRPC request exactly as it sees the
+ * same request in Lambda JSON (ADR 0001). Binary fields pass untouched.
+ */
+export function withoutProtoDefaults<T>(value: T): T {
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return value;
+  if (Array.isArray(value)) return value.map(withoutProtoDefaults) as T;
+  const result: Record<string, unknown> = {};
+  for (const [key, member] of Object.entries(value)) {
+    if (member === undefined) continue;
+    if (Array.isArray(member) && member.length === 0) continue;
+    const compacted = withoutProtoDefaults(member);
+    if (compacted !== null && typeof compacted === 'object' && !(compacted instanceof Uint8Array) && !Array.isArray(compacted) && Object.keys(compacted).length === 0) continue;
+    result[key] = compacted;
+  }
+  return result as T;
+}
+
+// The control plane takes and returns the Lambda shapes; the generated messages
+// have the same member names (ADR 0001), so a request passes through after its
+// proto defaults are dropped, and a response is completed by fromPartial.
+const asInput = <T>(request: unknown): T => withoutProtoDefaults(request) as T;
+
+/**
+ * A response message from a Lambda shape. Lambda members that Hearth's proto
+ * leaves out (VpcConfig, Layers, SnapStart… which managed-instance functions
+ * never set) are dropped by fromPartial.
+ */
+const toMessage = <M>(fns: { fromPartial(object: never): M }, value: object): M => fns.fromPartial(value as never);
+
+/** The gRPC services of the api, over the control plane. */
+export function grpcServices(plane: ControlPlane, logger: Logger): Array<[typeof api.CapacityProviderServiceService | typeof api.FunctionServiceService, UntypedServiceImplementation]> {
+  const cp = api.CapacityProviderResponse;
+  const fc = lambdaTypes.FunctionConfiguration;
+  return [
+    [
+      api.CapacityProviderServiceService,
+      unaryHandlers(
+        api.CapacityProviderServiceService,
+        {
+          createCapacityProvider: async (request) => toMessage(cp, await plane.CreateCapacityProvider(asInput(request))),
+          getCapacityProvider: async (request) => toMessage(cp, await plane.GetCapacityProvider(asInput(request))),
+          updateCapacityProvider: async (request) => toMessage(cp, await plane.UpdateCapacityProvider(asInput(request))),
+          deleteCapacityProvider: async (request) => toMessage(cp, await plane.DeleteCapacityProvider(asInput(request))),
+          listCapacityProviders: async (request) =>
+            toMessage(api.ListCapacityProvidersResponse, await plane.ListCapacityProviders(asInput(request))),
+          listFunctionVersionsByCapacityProvider: async (request) =>
+            toMessage(api.ListFunctionVersionsByCapacityProviderResponse, await plane.ListFunctionVersionsByCapacityProvider(asInput(request))),
+        },
+        logger,
+      ),
+    ],
+    [
+      api.FunctionServiceService,
+      unaryHandlers(
+        api.FunctionServiceService,
+        {
+          createFunction: async (request) => toMessage(fc, await plane.CreateFunction(asInput(request))),
+          getFunction: async (request) => toMessage(api.GetFunctionResponse, await plane.GetFunction(asInput(request))),
+          getFunctionConfiguration: async (request) => toMessage(fc, await plane.GetFunctionConfiguration(asInput(request))),
+          updateFunctionCode: async (request) => toMessage(fc, await plane.UpdateFunctionCode(asInput(request))),
+          updateFunctionConfiguration: async (request) => toMessage(fc, await plane.UpdateFunctionConfiguration(asInput(request))),
+          deleteFunction: async (request) => toMessage(api.DeleteFunctionResponse, await plane.DeleteFunction(asInput(request))),
+          listFunctions: async (request) => toMessage(api.ListFunctionsResponse, await plane.ListFunctions(asInput(request))),
+        },
+        logger,
+      ),
+    ],
+  ];
+}

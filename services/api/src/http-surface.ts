@@ -1,0 +1,64 @@
+import type { ExtraRoute, OperationHandlers } from '@hearth/lambda-http';
+import type { ControlPlane } from './control-plane/index.js';
+
+/**
+ * The Lambda HTTP operations the api serves, over the control plane. An
+ * operation missing here answers UnsupportedOperationException (the adapter's
+ * default), which is how the API says a capability is not built yet.
+ */
+export function httpHandlers(plane: ControlPlane): OperationHandlers {
+  // The adapter hands over the request members with Lambda's names; the domain validates every one.
+  const pass =
+    <K extends keyof ControlPlane>(operation: K) =>
+    (input: unknown) =>
+      (plane[operation] as (input: unknown) => Promise<unknown>)(input);
+  return {
+    CreateCapacityProvider: pass('CreateCapacityProvider'),
+    GetCapacityProvider: pass('GetCapacityProvider'),
+    UpdateCapacityProvider: pass('UpdateCapacityProvider'),
+    DeleteCapacityProvider: pass('DeleteCapacityProvider'),
+    ListCapacityProviders: pass('ListCapacityProviders'),
+    ListFunctionVersionsByCapacityProvider: pass('ListFunctionVersionsByCapacityProvider'),
+    CreateFunction: pass('CreateFunction'),
+    GetFunction: pass('GetFunction'),
+    GetFunctionConfiguration: pass('GetFunctionConfiguration'),
+    UpdateFunctionCode: pass('UpdateFunctionCode'),
+    UpdateFunctionConfiguration: pass('UpdateFunctionConfiguration'),
+    DeleteFunction: pass('DeleteFunction'),
+    ListFunctions: pass('ListFunctions'),
+  } as OperationHandlers;
+}
+
+/** Path under which code packages are downloadable (`Code.Location` of GetFunction). */
+export const codeDownloadPath = '/hearth/code';
+
+/** Non-Lambda routes: code package downloads and a liveness probe. */
+export function extraRoutes(plane: ControlPlane): ExtraRoute[] {
+  return [
+    {
+      method: 'GET',
+      path: `${codeDownloadPath}/{sha256}`,
+      name: 'DownloadCode',
+      async handle(_req, res, ctx) {
+        const sha = ctx.params.sha256 ?? '';
+        const bytes = /^[0-9a-f]{64}$/.test(sha) ? await plane.codePackage(sha) : undefined;
+        if (!bytes) {
+          res.writeHead(404, { 'content-type': 'application/json', 'x-amzn-errortype': 'ResourceNotFoundException' });
+          res.end(JSON.stringify({ Type: 'User', Message: `Code package not found: ${sha}` }));
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/zip', 'content-length': bytes.byteLength });
+        res.end(bytes);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/healthz',
+      name: 'Health',
+      handle(_req, res) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"status":"ok"}');
+      },
+    },
+  ];
+}
