@@ -24,6 +24,8 @@ import {
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
   type CreateCapacityProviderCommandInput,
+  type CreateFunctionCommandInput,
+  type Runtime,
 } from '@aws-sdk/client-lambda';
 import { strToU8, zipSync } from 'fflate';
 import postgres from 'postgres';
@@ -124,7 +126,7 @@ describe('capacity providers through the AWS SDK', () => {
       /CapacityProviderName/,
     );
     await expectRefused(
-      () => lambda.send(new CreateCapacityProviderCommand(providerInput('toomany', { VpcConfig: { SubnetIds: Array.from({ length: 17 }, (_, i) => `subnet-${i}`) } }))),
+      () => lambda.send(new CreateCapacityProviderCommand(providerInput('toomany', { VpcConfig: { SubnetIds: Array.from({ length: 17 }, (_, i) => `subnet-${i}`), SecurityGroupIds: [] } }))),
       InvalidParameterValueException,
       /SubnetIds.*1–16/,
     );
@@ -242,8 +244,8 @@ describe('functions through the AWS SDK', () => {
   });
 
   it('refuses bad functions with the exact exception and changes nothing', async () => {
-    const base = { FunctionName: 'bad', Runtime: 'nodejs20.x', Handler: 'index.handler', Role: role, Code: { ZipFile: zip }, CapacityProviderConfig: managed() };
-    await expectRefused(() => lambda.send(new CreateFunctionCommand({ ...base, Runtime: 'cobol9' })), InvalidParameterValueException, /nodejs20\.x/);
+    const base: CreateFunctionCommandInput = { FunctionName: 'bad', Runtime: 'nodejs20.x', Handler: 'index.handler', Role: role, Code: { ZipFile: zip }, CapacityProviderConfig: managed() };
+    await expectRefused(() => lambda.send(new CreateFunctionCommand({ ...base, Runtime: 'cobol9' as Runtime })), InvalidParameterValueException, /nodejs20\.x/);
     await expectRefused(() => lambda.send(new CreateFunctionCommand({ ...base, MemorySize: 3000 })), InvalidParameterValueException, /MemorySize 3000/);
     await expectRefused(() => lambda.send(new CreateFunctionCommand({ ...base, Code: { ZipFile: strToU8('not a zip') } })), InvalidParameterValueException, /unzip/);
     await expectRefused(

@@ -100,6 +100,15 @@ export async function runService(options: ServiceDefinitionOptions): Promise<Run
 
 /** Runs a service as the process's main: exits 0 after a graceful stop on SIGTERM/SIGINT, 1 if start fails. */
 export function runServiceMain(options: ServiceDefinitionOptions): void {
+  // A bug that escapes every handler leaves the process in an unknown state: log it as one
+  // JSON line and exit non-zero, so the supervisor restarts a clean process (and logs that).
+  const crashLogger = createLogger(options.name);
+  const crash = (kind: string) => (error: unknown) => {
+    crashLogger.fatal({ err: error, event: 'service.crashed', kind }, `${options.name} crashed: ${kind}`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash('uncaughtException'));
+  process.on('unhandledRejection', crash('unhandledRejection'));
   runService(options).then(
     (service) => {
       const onSignal = () => void service.stop().then(() => process.exit(0));
