@@ -192,7 +192,11 @@ describe('capacity providers through the AWS SDK', () => {
   });
 
   it('pages ListCapacityProviders with Marker and MaxItems', async () => {
-    for (const name of ['beta', 'gamma', 'delta']) await lambda.send(new CreateCapacityProviderCommand(providerInput(name)));
+    for (const name of ['beta', 'gamma', 'delta']) {
+      await lambda.send(new CreateCapacityProviderCommand(providerInput(name)));
+      // Activation is a second event appended after the response; wait for it so the event count is stable.
+      await waitForState(name, 'Active');
+    }
     const first = await lambda.send(new ListCapacityProvidersCommand({ MaxItems: 2 }));
     expect(first.CapacityProviders).toHaveLength(2);
     expect(first.NextMarker).toBeTypeOf('string');
