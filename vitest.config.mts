@@ -10,7 +10,9 @@ const alias = [{ find: /^@hearth\/([a-z-]+)$/, replacement: `${root}libs/$1/src/
 export default defineConfig({
   resolve: { alias },
   test: {
-    reporters: ['default'],
+    reporters: ['default', './test/summary-reporter.ts'],
+    // The AWS SDK warns on every run that future versions need Node 22; Hearth supports Node 20 on purpose.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     projects: [
       {
         resolve: { alias },
