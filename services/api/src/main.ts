@@ -65,6 +65,8 @@ runServiceMain({
     codeBaseUrl = `${apiConfig.publicUrl ?? httpUrl}${codeDownloadPath}`;
 
     await plane.settleLifecycles();
+    const settleTimer = setInterval(() => void plane.settleLifecycles(), 5_000);
+    onShutdown(() => clearInterval(settleTimer));
     return { http: httpUrl, runtimes: [...runtimes.keys()] };
   },
 });

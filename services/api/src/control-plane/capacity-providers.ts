@@ -38,8 +38,9 @@ export interface CapacityProviderOperations {
   ): Promise<ListFunctionVersionsByCapacityProviderResponse>;
   /**
    * Moves providers through the states that need no fleet work yet: Pending →
-   * Active, Deleting → deleted. Runs after each create and delete, and at start
-   * so a crash between the two steps never leaves a provider stuck.
+   * Active, Deleting → deleted. Runs after each create and delete, at start and
+   * then periodically (see the api's main), so neither a crash between the two
+   * steps nor a failed step leaves a provider stuck. Never rejects.
    */
   settleLifecycles(): Promise<void>;
 }
@@ -72,21 +73,25 @@ export function capacityProviderOperations(deps: ControlPlaneDeps): CapacityProv
     CapacityProvider: capacityProviderView(requireCapacityProvider(state, nameOrArn, scope)),
   });
 
+  const settlePass = async (): Promise<void> => {
+    const rows = await store.sql.unsafe<{ id: string; status: string }[]>(
+      `SELECT id, status FROM ${providers.table} WHERE status IN ('Pending', 'Deleting')`,
+    );
+    for (const { id, status } of rows) {
+      const command: CapacityProviderCommand =
+        status === 'Pending'
+          ? { type: 'ActivateCapacityProvider', data: { CapacityProviderName: id } }
+          : { type: 'CompleteCapacityProviderDeletion', data: { CapacityProviderName: id } };
+      await execute(id, command).catch((error: unknown) =>
+        logger.warn({ err: error, capacityProvider: id }, 'capacity provider lifecycle step failed; retried on the next pass'),
+      );
+    }
+  };
+  // Passes run one at a time; a failed pass is logged and the next one starts afresh.
   let settling: Promise<void> = Promise.resolve();
   const settleLifecycles = (): Promise<void> => {
-    settling = settling.then(async () => {
-      const rows = await store.sql.unsafe<{ id: string; status: string }[]>(
-        `SELECT id, status FROM ${providers.table} WHERE status IN ('Pending', 'Deleting')`,
-      );
-      for (const { id, status } of rows) {
-        const command: CapacityProviderCommand =
-          status === 'Pending'
-            ? { type: 'ActivateCapacityProvider', data: { CapacityProviderName: id } }
-            : { type: 'CompleteCapacityProviderDeletion', data: { CapacityProviderName: id } };
-        await execute(id, command).catch((error: unknown) =>
-          logger.warn({ err: error, capacityProvider: id }, 'capacity provider lifecycle step failed; retried on the next pass'),
-        );
-      }
+    settling = settling.then(settlePass).catch((error: unknown) => {
+      logger.warn({ err: error }, 'capacity provider lifecycle pass failed; retried on the next pass');
     });
     return settling;
   };
