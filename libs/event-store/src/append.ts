@@ -4,7 +4,7 @@ import type postgres from 'postgres';
 import { lockClass } from './advisory-locks.js';
 import { captureMetadata } from './capture-metadata.js';
 import { StreamVersionConflictError } from './errors.js';
-import { applyInlineProjections, type InlineProjection } from './inline-projections.js';
+import { applyInlineProjections, catchUpInlineProjections, type InlineProjection } from './inline-projections.js';
 import { eventColumns, streamVersionSql, toRecordedEvent, type EventRow } from './read.js';
 import { notifyChannel, type StoreTables } from './schema-names.js';
 import { assertEventType, parseStreamId } from './stream-id.js';
@@ -77,6 +77,9 @@ export async function append(
       ]);
       const actual = versionRows[0]?.version ?? 0;
       checkExpectedVersion(streamId, expectation.expectedVersion, actual);
+      // Other processes append with other projection sets; bring ours up to the log
+      // before the precondition reads them and before the new events are applied.
+      await catchUpInlineProjections(tx, tables, context.projections);
       if (options.precondition) await options.precondition(tx, { streamVersion: actual });
       const [rows] = await Promise.all([
         insertEvents(tx, tables, streamId, actual, events, captured).execute(),

@@ -68,6 +68,47 @@ export async function applyInlineProjections(
 }
 
 /**
+ * Applies to each projection the events it has not seen: those appended by
+ * processes whose stores do not carry this projection. Runs inside an append
+ * transaction, after the append lock, so the log cannot move meanwhile. Cheap
+ * when every projection is current (one indexed query).
+ */
+export async function catchUpInlineProjections(
+  tx: postgres.TransactionSql,
+  tables: StoreTables,
+  projections: readonly InlineProjection[],
+): Promise<void> {
+  if (projections.length === 0) return;
+  const checkpoints = await loadProjectionCheckpoints(tx, tables, projections);
+  const from = Math.min(...projections.map((p) => checkpoints.get(p.name) ?? 0));
+  let head = from;
+  for (;;) {
+    const rows = await tx.unsafe<EventRow[]>(
+      `SELECT ${eventColumns} FROM ${tables.events} WHERE position > $1 ORDER BY position LIMIT $2`,
+      [head, replayBatchSize],
+    );
+    if (rows.length === 0) break;
+    for (const row of rows) {
+      const event = toRecordedEvent(row);
+      for (const projection of projections) {
+        if (event.position > (checkpoints.get(projection.name) ?? 0) && projection.handles.includes(event.type)) {
+          await projection.apply(tx, event);
+        }
+      }
+      head = event.position;
+    }
+    if (rows.length < replayBatchSize) break;
+  }
+  if (head > from) {
+    await tx.unsafe(
+      `UPDATE ${tables.projectionCheckpoints} SET position = $1, updated_at = clock_timestamp()
+        WHERE name = ANY($2::text[]) AND position < $1`,
+      [head, projections.map((p) => p.name)],
+    );
+  }
+}
+
+/**
  * Replays the log after a projection's checkpoint into it, in one transaction
  * holding the append lock so no append interleaves. With `fromZero`, the
  * projection is reset first (a rebuild). Returns the number of events applied.

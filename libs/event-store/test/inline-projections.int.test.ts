@@ -156,4 +156,17 @@ describe('inline projections', () => {
     }
     expect(await rows(pg.sql, 'limited_capacity_providers')).toHaveLength(limit);
   });
+
+  it('applies events appended by a store without the projection before its own next append', async () => {
+    // Two services share one log; only the first keeps this read model.
+    const table = 'read_capacity_providers_multi';
+    const keeper = await createEventStore({ sql: pg.sql, inlineProjections: [capacityProviders(table)] });
+    const other = await createEventStore({ sql: pg.sql });
+    await other.append('capacityProvider:written-elsewhere', [{ type: 'CapacityProviderCreated', data: { state: 'Pending' } }], { expectedVersion: 'no-stream' });
+    await keeper.append('capacityProvider:written-here', [{ type: 'CapacityProviderCreated', data: { state: 'Active' } }], { expectedVersion: 'no-stream' });
+    const names = (await rows(pg.sql, table)).map((row) => row.name);
+    expect(names).toContain('written-elsewhere');
+    expect(names).toContain('written-here');
+  });
 });
+
