@@ -6,3 +6,4 @@
 export { ConfigError, envString, envRequired, envInt, envBool, envList, envMap } from './env.js';
 export { loadCommonConfig, defaultGrpcPorts, serviceNames, type CommonConfig, type ServiceName } from './common-config.js';
 export { detectRuntimes, type RuntimeInterpreter } from './runtimes.js';
+export { loadZoneConfig, type ZoneConfig } from './zones.js';

@@ -34,3 +34,4 @@ export { migrate, latestSchemaVersion } from './migrations.js';
 export { defaultSchema, notifyChannel } from './schema-names.js';
 export { lockClass, type LockClass } from './advisory-locks.js';
 export { parseStreamId, streamCategory, assertEventType, type StreamIdParts } from './stream-id.js';
+export { aggregateTable, type AggregateTable, type AggregateTableOptions } from './aggregate-table.js';

@@ -1,4 +1,4 @@
-import { ConfigError, envInt, envList, envMap, envString, type CommonConfig } from '@hearth/config';
+import { ConfigError, envInt, envString, loadZoneConfig, type CommonConfig } from '@hearth/config';
 
 /** Settings of the api service, from the environment. */
 export interface ApiConfig {
@@ -32,8 +32,7 @@ export function loadApiConfig(common: CommonConfig, env: NodeJS.ProcessEnv = pro
     httpHost,
     httpPort,
     publicUrl: env.HEARTH_PUBLIC_URL || undefined,
-    zones: envList('HEARTH_ZONES', ['a', 'b', 'c'].map((suffix) => `${common.region}${suffix}`), env),
-    subnetZones: envMap('HEARTH_SUBNET_ZONES', env),
+    ...loadZoneConfig(common.region, env),
     maxCapacityProviders: envInt('HEARTH_MAX_CAPACITY_PROVIDERS', 1000, { min: 1, max: 1_000_000 }, env),
     schema,
   };

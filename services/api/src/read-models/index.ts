@@ -10,7 +10,7 @@ import {
   type FunctionEvent,
   type FunctionStreamState,
 } from '@hearth/domain';
-import { aggregateTable, type AggregateTable } from './aggregate-table.js';
+import { aggregateTable, type AggregateTable } from '@hearth/event-store';
 
 /** The api's read models: one row per capacity provider and one per function. */
 export interface ApiReadModels {

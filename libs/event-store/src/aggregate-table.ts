@@ -1,5 +1,6 @@
 import type postgres from 'postgres';
-import type { InlineProjection, RecordedEvent } from '@hearth/event-store';
+import type { InlineProjection } from './inline-projections.js';
+import type { RecordedEvent } from './types.js';
 
 /** How one kind of aggregate is folded into one row per stream. */
 export interface AggregateTableOptions<State> {

@@ -1,0 +1,141 @@
+/**
+ * The contract between whoever starts fleet workflows (the api, later the
+ * scaler) and the placement service that runs them: workflow names, inputs,
+ * results, and the activities the workflows call. Types only, plus constants:
+ * workflow code imports this without pulling in any I/O.
+ */
+
+/** One version of one function. */
+export interface VersionRef {
+  functionName: string;
+  /** A published version: `1`, `2`, … or `$LATEST.PUBLISHED`. */
+  version: string;
+}
+
+/** An instance the plan launches. */
+export interface InstancePlan {
+  instanceId: string;
+  capacityProviderArn: string;
+  instanceType: string;
+  zone: string;
+  architecture: string;
+  vcpus: number;
+  memoryMib: number;
+}
+
+/** An execution environment the plan starts, and where. */
+export interface EnvironmentPlan {
+  environmentId: string;
+  instanceId: string;
+  zone: string;
+  /** The agent's gRPC address when the instance already runs; new instances learn it at launch. */
+  agentAddress?: string;
+}
+
+/** What a version needs to reach its desired number of environments. */
+export interface CapacityPlan {
+  /** Instances to launch first (new ones only). */
+  instancesToLaunch: InstancePlan[];
+  /** Environments to start, each on a planned or existing instance. */
+  environments: EnvironmentPlan[];
+  /** Environments of the version already Ready, counted toward the desired number. */
+  alreadyReady: number;
+}
+
+/** Input of the publish workflow. */
+export interface PublishVersionInput {
+  version: VersionRef;
+  /** How many environments make the version Active. Default 3 (LMI's minimum across zones). */
+  desiredEnvironments?: number;
+}
+
+/** What the publish workflow ends with. */
+export interface PublishVersionResult {
+  state: 'Active' | 'Failed';
+  environments: number;
+  stateReasonCode?: string;
+  stateReason?: string;
+}
+
+/** Input of the reconcile workflow: bring a version to `desiredEnvironments` Ready environments. */
+export interface ReconcileVersionInput {
+  version: VersionRef;
+  desiredEnvironments: number;
+  /** Why, for logs and events (`instance i-… lost`, `scale out`). */
+  reason: string;
+}
+
+/** Input of the teardown workflow: stop every environment of a version (or of all versions of a function). */
+export interface TeardownInput {
+  functionName: string;
+  /** One version; unset tears down every version of the function. */
+  version?: string;
+  reason: string;
+}
+
+/**
+ * The activities fleet workflows call. Each is idempotent: a retried or
+ * replayed call with the same ids does not start or stop anything twice.
+ */
+export interface FleetActivities {
+  /** Plans the instances and environments a version needs (pure decision over current fleet state). */
+  planVersionCapacity(input: { version: VersionRef; desiredEnvironments: number }): Promise<CapacityPlan>;
+  /** Launches an instance (idempotent by id) and returns its agent's address once it runs. */
+  launchInstance(instance: InstancePlan): Promise<{ agentAddress: string }>;
+  /** Starts one environment and waits for its init; fails non-retryably with the Lambda reason code. */
+  startEnvironment(input: { version: VersionRef; environment: EnvironmentPlan; agentAddress: string }): Promise<void>;
+  /** Stops one environment (idempotent; unknown ids are fine). */
+  stopEnvironment(input: { environmentId: string; reason: string }): Promise<void>;
+  /** Terminates an instance if no environment uses it any more. */
+  terminateIdleInstance(input: { instanceId: string; reason: string }): Promise<void>;
+  /** Environments of a version (or all versions of a function) that are not stopped. */
+  listEnvironments(input: { functionName: string; version?: string }): Promise<Array<{ environmentId: string; instanceId: string }>>;
+  /** Marks the version Active. */
+  activateVersion(version: VersionRef): Promise<void>;
+  /** Marks the version Failed with a Lambda reason code. */
+  failVersion(input: { version: VersionRef; reasonCode: string; reason: string }): Promise<void>;
+  /** Tells the api that a teardown finished, so it completes the deletion it started. */
+  completeTeardown(input: TeardownInput): Promise<void>;
+}
+
+/** Workflow type names, as registered by the placement worker. */
+export const workflowNames = {
+  publishVersion: 'publishVersion',
+  reconcileVersion: 'reconcileVersion',
+  teardown: 'teardown',
+} as const;
+
+/** Workflow ids: one publish per version, so a retried start joins the running one. */
+export const workflowIds = {
+  publishVersion: (ref: VersionRef) => `publish:${ref.functionName}:${ref.version}`,
+  reconcileVersion: (ref: VersionRef) => `reconcile:${ref.functionName}:${ref.version}`,
+  teardown: (input: TeardownInput) => `teardown:${input.functionName}:${input.version ?? '*'}`,
+};
+
+/**
+ * The task queue of fleet workflows: `HEARTH_TEMPORAL_TASK_QUEUE`, else
+ * `<HEARTH_NATS_PREFIX or hearth>-fleet`, so clusters sharing one Temporal
+ * server (tests) never take each other's work.
+ */
+export function fleetTaskQueue(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  return env.HEARTH_TEMPORAL_TASK_QUEUE || `${env.HEARTH_NATS_PREFIX || 'hearth'}-fleet`;
+}
+
+/**
+ * Reason codes a version can fail with (spec §2). A failure whose Temporal
+ * `type` is one of these is final and names the version's StateReasonCode.
+ */
+export const versionFailureReasonCodes = [
+  'VcpuLimitExceeded',
+  'CapacityProviderScalingLimitExceeded',
+  'InsufficientCapacity',
+  'EC2RequestLimitExceeded',
+  'FunctionError.InitTimeout',
+  'FunctionError.RuntimeInitError',
+  'FunctionError.ExtensionInitError',
+  'FunctionError.InvalidEntryPoint',
+  'FunctionError.InvalidWorkingDirectory',
+  'FunctionError.PermissionDenied',
+  'FunctionError.TooManyExtensions',
+  'FunctionError.InitResourceExhausted',
+] as const;

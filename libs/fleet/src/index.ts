@@ -1,0 +1,6 @@
+/**
+ * @hearth/fleet — the fleet workflows' contract (names, ids, task queue,
+ * inputs, activity signatures). The workflow code itself is the
+ * `@hearth/fleet/workflows` entry, which only the placement worker bundles.
+ */
+export * from './contract.js';

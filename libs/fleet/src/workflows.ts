@@ -1,0 +1,109 @@
+/**
+ * Fleet workflows. Deterministic: they touch the world only through
+ * activities (imported as types) and keep compensations saga-style, so a
+ * placement process killed mid-publish resumes where it was from history.
+ */
+import { ApplicationFailure, proxyActivities, isCancellation, type ActivityFailure } from '@temporalio/workflow';
+import type {
+  FleetActivities,
+  PublishVersionInput,
+  PublishVersionResult,
+  ReconcileVersionInput,
+  TeardownInput,
+  VersionRef,
+} from './contract.js';
+import { versionFailureReasonCodes } from './contract.js';
+
+const finalTypes = [...versionFailureReasonCodes, 'ResourceNotFoundException', 'InvalidParameterValueException'];
+
+// Fleet calls are short; init may take up to 15 minutes (Lambda's limit) and is bounded by the agent's own deadline.
+const fleet = proxyActivities<FleetActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '10 s', maximumAttempts: 8, nonRetryableErrorTypes: finalTypes },
+});
+const init = proxyActivities<Pick<FleetActivities, 'startEnvironment'>>({
+  startToCloseTimeout: '16 minutes',
+  heartbeatTimeout: undefined,
+  retry: { initialInterval: '1 s', maximumAttempts: 3, nonRetryableErrorTypes: finalTypes },
+});
+
+/** The Lambda reason code and message of a failure, or a capacity reason for infrastructure faults. */
+function reasonOf(error: unknown): { reasonCode: string; reason: string } {
+  let cause: unknown = error;
+  while (cause && typeof cause === 'object' && 'cause' in cause && !(cause instanceof ApplicationFailure)) {
+    cause = (cause as ActivityFailure).cause;
+  }
+  if (cause instanceof ApplicationFailure && cause.type && (versionFailureReasonCodes as readonly string[]).includes(cause.type)) {
+    return { reasonCode: cause.type, reason: cause.message };
+  }
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return { reasonCode: 'InsufficientCapacity', reason: `The fleet could not be prepared: ${message}` };
+}
+
+/** Launches what the plan needs and starts its environments; returns the compensations for what it did. */
+async function carryOut(version: VersionRef, desiredEnvironments: number, compensations: Array<() => Promise<void>>): Promise<number> {
+  const plan = await fleet.planVersionCapacity({ version, desiredEnvironments });
+  const addresses = new Map<string, string>();
+  await Promise.all(
+    plan.instancesToLaunch.map(async (instance) => {
+      compensations.push(() => fleet.terminateIdleInstance({ instanceId: instance.instanceId, reason: `publish of ${version.functionName}:${version.version} failed` }));
+      const { agentAddress } = await fleet.launchInstance(instance);
+      addresses.set(instance.instanceId, agentAddress);
+    }),
+  );
+  await Promise.all(
+    plan.environments.map(async (environment) => {
+      compensations.push(() => fleet.stopEnvironment({ environmentId: environment.environmentId, reason: 'publish failed' }));
+      const agentAddress = environment.agentAddress ?? addresses.get(environment.instanceId);
+      if (!agentAddress) throw ApplicationFailure.nonRetryable(`no agent address for instance ${environment.instanceId}`, 'InsufficientCapacity');
+      await init.startEnvironment({ version, environment, agentAddress });
+    }),
+  );
+  return plan.alreadyReady + plan.environments.length;
+}
+
+/**
+ * Publish: plan → launch instances → start environments (waiting for init) →
+ * Active. On any failure: stop what was started, terminate instances this
+ * publish launched if they are idle, and mark the version Failed with the
+ * Lambda reason code.
+ */
+export async function publishVersion(input: PublishVersionInput): Promise<PublishVersionResult> {
+  const desired = input.desiredEnvironments ?? 3;
+  const compensations: Array<() => Promise<void>> = [];
+  try {
+    const environments = await carryOut(input.version, desired, compensations);
+    await fleet.activateVersion(input.version);
+    return { state: 'Active', environments };
+  } catch (error) {
+    if (isCancellation(error)) throw error;
+    const { reasonCode, reason } = reasonOf(error);
+    // Environments first (they hold the instances), then the instances, in reverse order of creation.
+    for (const compensate of compensations.reverse()) {
+      await compensate().catch(() => undefined);
+    }
+    await fleet.failVersion({ version: input.version, reasonCode, reason });
+    return { state: 'Failed', environments: 0, stateReasonCode: reasonCode, stateReason: reason };
+  }
+}
+
+/** Brings a running version back to its desired environments (after an instance is lost, or to scale). */
+export async function reconcileVersion(input: ReconcileVersionInput): Promise<{ environments: number }> {
+  const compensations: Array<() => Promise<void>> = [];
+  try {
+    return { environments: await carryOut(input.version, input.desiredEnvironments, compensations) };
+  } catch (error) {
+    for (const compensate of compensations.reverse()) await compensate().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Stops every environment of a version or function, releases idle instances, and tells the api. */
+export async function teardown(input: TeardownInput): Promise<{ stopped: number }> {
+  const environments = await fleet.listEnvironments({ functionName: input.functionName, ...(input.version ? { version: input.version } : {}) });
+  await Promise.all(environments.map((environment) => fleet.stopEnvironment({ environmentId: environment.environmentId, reason: input.reason })));
+  const instances = [...new Set(environments.map((environment) => environment.instanceId))];
+  await Promise.all(instances.map((instanceId) => fleet.terminateIdleInstance({ instanceId, reason: input.reason })));
+  await fleet.completeTeardown(input);
+  return { stopped: environments.length };
+}
