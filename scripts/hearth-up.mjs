@@ -43,7 +43,7 @@ function servicesFromEnv() {
   const raw = process.env.HEARTH_SERVICES;
   if (raw === undefined || raw.trim() === '') return undefined;
   const names = raw.split(',').map((name) => name.trim()).filter((name) => name !== '');
-  const known = ['api', 'placement', 'instance-manager', 'router', 'agent', 'scaler'];
+  const known = ['api', 'placement', 'instance-manager', 'router', 'scaler'];
   const unknown = names.filter((name) => !known.includes(name));
   if (unknown.length > 0) fail(`HEARTH_SERVICES names unknown services: ${unknown.join(', ')} (known: ${known.join(', ')})`);
   return names;

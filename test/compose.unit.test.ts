@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { defaultGrpcPorts, loadCommonConfig, serviceNames, type ServiceName } from '@hearth/config';
+import { defaultGrpcPorts, loadCommonConfig, serviceNames, supervisedServiceNames, type ServiceName } from '@hearth/config';
 import { loadApiConfig } from '../services/api/src/api-config.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -50,25 +50,26 @@ describe('docker-compose.yml', () => {
     expect(composeDocument.warnings.map(String)).toEqual([]);
   });
 
-  it('runs the infrastructure and the six Hearth services', () => {
-    expect(Object.keys(services)).toEqual(expect.arrayContaining([...infrastructure, ...serviceNames]));
+  it('runs the infrastructure and the five long-lived Hearth services (agents run per instance)', () => {
+    expect(Object.keys(services)).toEqual(expect.arrayContaining([...infrastructure, ...supervisedServiceNames]));
   });
 
-  it('names each Hearth service after its directory under services/, which holds all six', () => {
+  it('names each compose service after its directory under services/, which holds all six', () => {
     const directories = readdirSync(join(root, 'services'), { withFileTypes: true })
       .filter((entry) => entry.isDirectory() && existsSync(join(root, 'services', entry.name, 'package.json')))
       .map((entry) => entry.name);
     expect([...directories].sort()).toEqual([...serviceNames].sort());
     for (const name of serviceNames) {
-      expect(environmentOf(name).HEARTH_SERVICE, name).toBe(name);
+      // The agent is no compose service: the instance-manager launches one per instance.
+      if (name !== 'agent') expect(environmentOf(name).HEARTH_SERVICE, name).toBe(name);
       // deploy/service-entrypoint.sh runs services/$HEARTH_SERVICE/dist/main.js.
       const manifest = JSON.parse(read(`services/${name}/package.json`)) as { main?: string };
       expect(manifest.main, name).toBe('./dist/main.js');
     }
   });
 
-  it('runs the six Hearth services from one image built by deploy/Dockerfile', () => {
-    for (const name of serviceNames) {
+  it('runs the Hearth services from one image built by deploy/Dockerfile', () => {
+    for (const name of supervisedServiceNames) {
       expect(services[name]?.build, name).toEqual({ context: '.', dockerfile: 'deploy/Dockerfile' });
       expect(services[name]?.image, name).toBe(services.api?.image);
     }
@@ -82,7 +83,7 @@ describe('docker-compose.yml', () => {
       expect(['CMD', 'CMD-SHELL'], name).toContain(service.healthcheck?.test?.[0]);
       expect(service.healthcheck?.test?.length, name).toBeGreaterThan(1);
     }
-    for (const name of serviceNames) {
+    for (const name of supervisedServiceNames) {
       expect(services[name]?.healthcheck?.test, name).toEqual(['CMD', 'node', '/app/deploy/healthcheck.mjs']);
     }
   });
@@ -109,17 +110,17 @@ describe('docker-compose.yml', () => {
 
   it('starts the api after Postgres, NATS and Temporal, and the other services after the api', () => {
     expect(Object.keys(services.api?.depends_on ?? {}).sort()).toEqual(['nats', 'postgres', 'temporal']);
-    for (const name of serviceNames.filter((each) => each !== 'api')) {
+    for (const name of supervisedServiceNames.filter((each) => each !== 'api')) {
       expect(Object.keys(services[name]?.depends_on ?? {}), name).toContain('api');
     }
   });
 
   it('uses the default gRPC ports of libs/config, bound on all interfaces, and tells every service where its peers are', () => {
-    for (const name of serviceNames) {
+    for (const name of supervisedServiceNames) {
       const env = environmentOf(name);
       expect(Number(env.HEARTH_GRPC_PORT), name).toBe(defaultGrpcPorts[name]);
       expect(env.HEARTH_GRPC_HOST, name).toBe('0.0.0.0');
-      for (const peer of serviceNames) {
+      for (const peer of supervisedServiceNames) {
         expect(env[grpcAddressVariable(peer)], `${name}: ${grpcAddressVariable(peer)}`).toBe(`${peer}:${defaultGrpcPorts[peer]}`);
       }
     }
@@ -143,7 +144,7 @@ describe('docker-compose.yml', () => {
   });
 
   it("gives each service an environment its config loaders accept, pointing at the compose services", () => {
-    for (const name of serviceNames) {
+    for (const name of supervisedServiceNames) {
       const config = loadCommonConfig(environmentOf(name));
       expect(new URL(config.databaseUrl ?? '').hostname, name).toBe('postgres');
       expect(new URL(config.natsUrl).hostname, name).toBe('nats');
@@ -157,7 +158,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('sends every service’s traces to Jaeger over OTLP/HTTP', () => {
-    for (const name of serviceNames) {
+    for (const name of supervisedServiceNames) {
       const env = environmentOf(name);
       expect(env.OTEL_TRACES_EXPORTER, name).toBe('otlp');
       expect(env.OTEL_EXPORTER_OTLP_PROTOCOL, name).toBe('http/protobuf');
@@ -167,7 +168,7 @@ describe('docker-compose.yml', () => {
 
   it('restarts services and stops the Hearth ones gracefully behind an init', () => {
     for (const [name, service] of Object.entries(services)) expect(service.restart, name).toBe('unless-stopped');
-    for (const name of serviceNames) {
+    for (const name of supervisedServiceNames) {
       expect(services[name]?.init, name).toBe(true);
       expect(services[name]?.stop_grace_period, name).toMatch(/^\d+s$/);
     }

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { defaultGrpcPorts, serviceNames, type ServiceName } from '@hearth/config';
+import { defaultGrpcPorts, serviceNames, supervisedServiceNames, type ServiceName } from '@hearth/config';
 import type { InfraEndpoints, InfraMode } from './infra-types.js';
 import { assertPortFree, loopback, pickFreePort } from './ports.js';
 import { persistentDataDir, repoRoot, resolveInfra, type ResolveInfraOptions } from './resolve-infra.js';
@@ -36,7 +36,7 @@ export interface ClusterOptions {
   grpcPortBase?: number;
   /** Extra environment for every service (cannot override the URLs, ports and data dir the cluster assigns). */
   env?: Readonly<Record<string, string>>;
-  /** Services to run, started in Hearth's order whatever the order given. Default all six. */
+  /** Services to run, started in Hearth's order whatever the order given. Default every supervised service (all but the agent, which the instance-manager launches per instance). */
   services?: readonly ServiceName[];
   /** The script a service runs. Default `<repo>/services/<name>/dist/main.js`. */
   serviceEntry?: (name: ServiceName) => string;
@@ -97,7 +97,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const logsDir = join(dataDir, 'logs');
   mkdirSync(logsDir, { recursive: true });
 
-  const wanted = new Set(options.services ?? serviceNames);
+  const wanted = new Set(options.services ?? supervisedServiceNames);
   const names = serviceNames.filter((name) => wanted.has(name));
   const { grpcPorts, httpPort } = await assignPorts(mode, names, options);
   const grpcEndpoints = Object.fromEntries(serviceNames.map((name) => [name, `${loopback}:${grpcPorts[name]}`])) as Record<

@@ -60,3 +60,11 @@ export const serviceNames: readonly ServiceName[] = Object.freeze([
   'agent',
   'scaler',
 ]);
+
+/**
+ * The services a supervisor (`npm start`, compose, test clusters) runs as
+ * long-lived processes: all but the agent, which runs once per instance and is
+ * launched by the instance-manager.
+ */
+export const supervisedServiceNames: readonly ServiceName[] = Object.freeze(serviceNames.filter((name) => name !== 'agent'));
+

@@ -28,6 +28,8 @@ export * from './function/shapes.js';
 export * from './function/memory-rules.js';
 export * from './function/validate.js';
 export * from './function/events.js';
+export * from './function/versions.js';
 export * from './function/state.js';
 export * from './function/decide.js';
 export * from './function/view.js';
+export * from './function/invocation.js';

@@ -26,7 +26,7 @@ const revisionMessage =
 
 const create = (overrides: Record<string, unknown> = {}): FunctionCommand => ({
   type: 'CreateFunction',
-  data: { request: createFunctionRequest(overrides), code, capacityProvider: active },
+  data: { request: createFunctionRequest(overrides), code, capacityProvider: active, functionVersionCount: 0 },
 });
 const configure = (body: Record<string, unknown>, capacityProvider?: CapacityProviderStreamState): FunctionCommand => ({
   type: 'UpdateFunctionConfiguration',
@@ -67,13 +67,15 @@ describe('function lifecycle', () => {
       configure({ Timeout: 30 }),
       updateCode({ Publish: false }),
       remove(),
+      { type: 'CompleteFunctionDeletion', data: { FunctionName: 'fn1' } },
       create({ MemorySize: 4096 }),
     ]);
+    const definition = validateCreateFunction(createFunctionRequest(), 'fn1', { ...scope, supportedRuntimes: runtimes }, active).definition;
     expect(events[0]).toEqual([
       {
         type: 'FunctionCreated',
         data: {
-          configuration: validateCreateFunction(createFunctionRequest(), 'fn1', { ...scope, supportedRuntimes: runtimes }, active).definition,
+          configuration: definition,
           code,
           Tags: { team: 'core' },
           RevisionId: 'rev-1',
@@ -82,19 +84,26 @@ describe('function lifecycle', () => {
           PublishTo: 'LATEST_PUBLISHED',
         },
       },
+      // Publish: true publishes in the same append (issue #3); PublishTo picks $LATEST.PUBLISHED.
+      {
+        type: 'FunctionVersionPublished',
+        data: { Version: '$LATEST.PUBLISHED', configuration: definition, code, Description: '', RevisionId: 'rev-2', LastModified: lambdaNow },
+      },
     ]);
     expect(events[1]).toEqual([
-      { type: 'FunctionConfigurationUpdated', data: { changes: { Timeout: 30 }, RevisionId: 'rev-2', LastModified: lambdaNow } },
+      { type: 'FunctionConfigurationUpdated', data: { changes: { Timeout: 30 }, RevisionId: 'rev-3', LastModified: lambdaNow } },
     ]);
     expect(events[2]).toEqual([
       {
         type: 'FunctionCodeUpdated',
-        data: { code: newCode, Architectures: ['x86_64'], RevisionId: 'rev-3', LastModified: lambdaNow, Publish: false },
+        data: { code: newCode, Architectures: ['x86_64'], RevisionId: 'rev-4', LastModified: lambdaNow, Publish: false },
       },
     ]);
-    expect(events[3]).toEqual([{ type: 'FunctionDeleted', data: { FunctionArn: fnArn, LastModified: lambdaNow } }]);
-    expect(events[4]?.map((event) => event.type)).toEqual(['FunctionCreated']);
-    expect(existing(state)).toMatchObject({ RevisionId: 'rev-4', code, Tags: {}, configuration: { MemorySize: 4096, Timeout: 3 } });
+    // A function with a published version is torn down before it is gone (issue #3).
+    expect(events[3]).toEqual([{ type: 'FunctionDeletionStarted', data: { FunctionArn: fnArn, LastModified: lambdaNow } }]);
+    expect(events[4]?.map((event) => event.type)).toEqual(['FunctionDeleted']);
+    expect(events[5]?.map((event) => event.type)).toEqual(['FunctionCreated']);
+    expect(existing(state)).toMatchObject({ RevisionId: 'rev-5', code, Tags: {}, configuration: { MemorySize: 4096, Timeout: 3 } });
   });
 
   it('folds the same state from the events', () => {

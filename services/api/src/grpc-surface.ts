@@ -1,6 +1,6 @@
-import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { unaryHandlers } from '@hearth/grpc';
-import { api, lambdaTypes } from '@hearth/proto';
+import { api, lambdaTypes, lifecycle } from '@hearth/proto';
 import type { Logger } from '@hearth/telemetry';
 import type { ControlPlane } from './control-plane/index.js';
 
@@ -36,7 +36,7 @@ const asInput = <T>(request: unknown): T => withoutProtoDefaults(request) as T;
 const toMessage = <M>(fns: { fromPartial(object: never): M }, value: object): M => fns.fromPartial(value as never);
 
 /** The gRPC services of the api, over the control plane. */
-export function grpcServices(plane: ControlPlane, logger: Logger): Array<[typeof api.CapacityProviderServiceService | typeof api.FunctionServiceService, UntypedServiceImplementation]> {
+export function grpcServices(plane: ControlPlane, logger: Logger): Array<[ServiceDefinition, UntypedServiceImplementation]> {
   const cp = api.CapacityProviderResponse;
   const fc = lambdaTypes.FunctionConfiguration;
   return [
@@ -69,6 +69,28 @@ export function grpcServices(plane: ControlPlane, logger: Logger): Array<[typeof
           updateFunctionConfiguration: async (request) => toMessage(fc, await plane.UpdateFunctionConfiguration(asInput(request))),
           deleteFunction: async (request) => toMessage(api.DeleteFunctionResponse, await plane.DeleteFunction(asInput(request))),
           listFunctions: async (request) => toMessage(api.ListFunctionsResponse, await plane.ListFunctions(asInput(request))),
+          publishVersion: async (request) => toMessage(fc, await plane.PublishVersion(asInput(request))),
+          listVersionsByFunction: async (request) =>
+            toMessage(api.ListVersionsByFunctionResponse, await plane.ListVersionsByFunction(asInput(request))),
+        },
+        logger,
+      ),
+    ],
+    [
+      lifecycle.FunctionLifecycleServiceService,
+      unaryHandlers(
+        lifecycle.FunctionLifecycleServiceService,
+        {
+          activateVersion: async (request) => ({ state: await plane.activateVersion(request.functionName, request.version) }),
+          failVersion: async (request) => ({
+            state: await plane.failVersion(
+              request.functionName,
+              request.version,
+              request.stateReasonCode ?? 'InternalError',
+              request.stateReason ?? 'The fleet workflow failed without a reason',
+            ),
+          }),
+          completeTeardown: async (request) => ({ state: await plane.completeTeardown(request.functionName, request.version) }),
         },
         logger,
       ),

@@ -26,6 +26,8 @@ export function httpHandlers(plane: ControlPlane): OperationHandlers {
     UpdateFunctionConfiguration: pass('UpdateFunctionConfiguration'),
     DeleteFunction: pass('DeleteFunction'),
     ListFunctions: pass('ListFunctions'),
+    PublishVersion: pass('PublishVersion'),
+    ListVersionsByFunction: pass('ListVersionsByFunction'),
   } as OperationHandlers;
 }
 

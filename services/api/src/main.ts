@@ -8,10 +8,12 @@ import postgres from 'postgres';
 import { connectBus, createCodeStore, startOutboxRelay } from '@hearth/bus';
 import { detectRuntimes } from '@hearth/config';
 import { createEventStore } from '@hearth/event-store';
+import { fleetTaskQueue } from '@hearth/fleet';
 import { runServiceMain } from '@hearth/grpc';
 import { createLambdaHttpServer } from '@hearth/lambda-http';
 import { loadApiConfig } from './api-config.js';
 import { createControlPlane } from './control-plane/index.js';
+import { connectFleetWorkflows } from './fleet-workflows.js';
 import { grpcServices } from './grpc-surface.js';
 import { codeDownloadPath, extraRoutes, httpHandlers } from './http-surface.js';
 import { createReadModels } from './read-models/index.js';
@@ -40,6 +42,14 @@ runServiceMain({
     const relay = await startOutboxRelay({ store, bus, logger });
     onShutdown(() => relay.stop());
 
+    const fleet = await connectFleetWorkflows({
+      address: config.temporalAddress,
+      namespace: config.temporalNamespace,
+      taskQueue: fleetTaskQueue(),
+      logger,
+    });
+    onShutdown(() => fleet.close());
+
     // The public URL is known only once the HTTP server is bound (port 0 picks one).
     let codeBaseUrl = '';
     const plane = createControlPlane({
@@ -55,6 +65,7 @@ runServiceMain({
         return codeBaseUrl;
       },
       zoneMap: { zones: apiConfig.zones, explicit: apiConfig.subnetZones },
+      fleet,
     });
     for (const [definition, implementation] of grpcServices(plane, logger)) addService(definition, implementation);
 
@@ -65,7 +76,11 @@ runServiceMain({
     codeBaseUrl = `${apiConfig.publicUrl ?? httpUrl}${codeDownloadPath}`;
 
     await plane.settleLifecycles();
-    const settleTimer = setInterval(() => void plane.settleLifecycles(), 5_000);
+    await plane.settleFleetWork();
+    const settleTimer = setInterval(() => {
+      void plane.settleLifecycles();
+      void plane.settleFleetWork();
+    }, 5_000);
     onShutdown(() => clearInterval(settleTimer));
     return { http: httpUrl, runtimes: [...runtimes.keys()] };
   },

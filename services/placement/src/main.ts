@@ -1,15 +1,52 @@
 /**
- * The placement service: chooses instance types and places execution environments on instances; hosts the Temporal worker for fleet workflows (issue #3).
- *
- * Today it is a process with a gRPC server and the standard health service and
- * nothing else: it starts, reports SERVING, and shuts down gracefully. Its
- * behaviour arrives with the issue named above; nothing here pretends to do it.
+ * The placement service: decides instance types and where execution
+ * environments go, and hosts the Temporal worker that runs the fleet
+ * workflows (publish, reconcile, teardown). It is the single writer of
+ * environment streams (`environment:<id>`).
  */
+import postgres from 'postgres';
+import { envRequired, envString, loadZoneConfig } from '@hearth/config';
+import { createEventStore } from '@hearth/event-store';
+import { fleetTaskQueue } from '@hearth/fleet';
 import { runServiceMain } from '@hearth/grpc';
+import { createActivities } from './activities.js';
+import { connectFleetClients } from './clients.js';
+import { Environments, environmentsTable } from './environments/table.js';
+import { startFleetWorker } from './worker.js';
 
 runServiceMain({
   name: 'placement',
-  async setup() {
-    return { behaviour: 'none yet' };
+  async setup({ config, logger, onShutdown }) {
+    const databaseUrl = envRequired('DATABASE_URL');
+    const schema = envString('HEARTH_DB_SCHEMA', 'hearth');
+    const sql = postgres(databaseUrl, { max: 5, onnotice: () => {}, connect_timeout: 10 });
+    onShutdown(() => sql.end({ timeout: 5 }));
+    const table = environmentsTable(schema);
+    const store = await createEventStore({ sql, schema, inlineProjections: [table.projection] });
+    const environments = new Environments(store, table);
+
+    const clients = connectFleetClients({
+      api: envString('HEARTH_API_GRPC_ADDRESS', '127.0.0.1:50051'),
+      instanceManager: envString('HEARTH_INSTANCE_MANAGER_GRPC_ADDRESS', '127.0.0.1:50053'),
+    });
+    onShutdown(() => clients.close());
+
+    const taskQueue = fleetTaskQueue();
+    const activities = createActivities({
+      clients,
+      environments,
+      logger,
+      region: config.region,
+      zones: loadZoneConfig(config.region),
+    });
+    const worker = await startFleetWorker({
+      address: config.temporalAddress,
+      namespace: config.temporalNamespace,
+      taskQueue,
+      activities,
+      logger,
+    });
+    onShutdown(() => worker.stop());
+    return { taskQueue };
   },
 });

@@ -1,15 +1,20 @@
 /**
- * Events of a function stream (`function:<FunctionName>`). Each change of
- * `$LATEST` carries the new RevisionId and LastModified (Lambda's format), so
- * the state never computes either.
+ * Events of a function stream (`function:<FunctionName>`): `$LATEST` and all
+ * its published versions. Each change carries its RevisionId and LastModified
+ * (Lambda's format), so the state never computes either.
  */
 import type { DomainEvent } from '../event.js';
 import type { Architecture } from '../shapes.js';
 import type { Tags } from '../tags.js';
 import type { FunctionVersionLatestPublished } from './shapes.js';
 import type { CodeRef, FunctionChanges, FunctionDefinition } from './validate.js';
+import type { ManagedInstancesReasonCode } from './versions.js';
 
-/** A publish request riding on a create or code update; recorded until publishing is implemented. */
+/**
+ * The publish flags of a create or code update, as the request gave them. What
+ * was published is the FunctionVersionPublished event that follows in the
+ * same append.
+ */
 export interface PublishRequest {
   /** Default: not given. */
   readonly Publish?: boolean;
@@ -48,16 +53,88 @@ export type FunctionConfigurationUpdated = DomainEvent<
   { readonly changes: FunctionChanges; readonly RevisionId: string; readonly LastModified: string }
 >;
 
+/**
+ * A version was published: numbered (a new one) or `$LATEST.PUBLISHED`
+ * (created, or its snapshot replaced). It is Pending with reason Creating (or,
+ * for an Active `$LATEST.PUBLISHED`, Active with LastUpdateStatus InProgress)
+ * until a workflow has made it real capacity and activates or fails it.
+ */
+export type FunctionVersionPublished = DomainEvent<
+  'FunctionVersionPublished',
+  {
+    /** `"1"`, `"2"`, … or `$LATEST.PUBLISHED`. */
+    readonly Version: string;
+    /** `$LATEST`'s whole configuration at publish time. */
+    readonly configuration: FunctionDefinition;
+    /** `$LATEST`'s code at publish time. */
+    readonly code: CodeRef;
+    /** PublishVersion's Description, else `$LATEST`'s. */
+    readonly Description: string;
+    /** The version's own RevisionId. */
+    readonly RevisionId: string;
+    readonly LastModified: string;
+  }
+>;
+
+/** The version's execution environments are up: it is Active (and a republish Successful). */
+export type FunctionVersionActivated = DomainEvent<'FunctionVersionActivated', { readonly Version: string; readonly LastModified: string }>;
+
+/**
+ * Making the version real capacity failed: a Pending version becomes Failed; a
+ * republished Active `$LATEST.PUBLISHED` keeps serving its previous
+ * environments and gets LastUpdateStatus Failed.
+ */
+export type FunctionVersionFailed = DomainEvent<
+  'FunctionVersionFailed',
+  {
+    readonly Version: string;
+    readonly StateReasonCode: ManagedInstancesReasonCode;
+    readonly StateReason: string;
+    readonly LastModified: string;
+  }
+>;
+
+/** DeleteFunction with a Qualifier: the version is Deleting while its execution environments are torn down. */
+export type FunctionVersionDeletionStarted = DomainEvent<'FunctionVersionDeletionStarted', { readonly Version: string }>;
+
+/** The version is gone; its number is never used again. */
+export type FunctionVersionDeleted = DomainEvent<'FunctionVersionDeleted', { readonly Version: string }>;
+
+/**
+ * DeleteFunction of a function with published versions: it is Deleting while
+ * their execution environments are torn down; FunctionDeleted ends it.
+ */
+export type FunctionDeletionStarted = DomainEvent<
+  'FunctionDeletionStarted',
+  { readonly FunctionArn: string; readonly LastModified: string }
+>;
+
 /** The function and all its versions are gone; the name is free again. */
 export type FunctionDeleted = DomainEvent<'FunctionDeleted', { readonly FunctionArn: string; readonly LastModified: string }>;
 
 /** Every event of a function stream. */
-export type FunctionEvent = FunctionCreated | FunctionCodeUpdated | FunctionConfigurationUpdated | FunctionDeleted;
+export type FunctionEvent =
+  | FunctionCreated
+  | FunctionCodeUpdated
+  | FunctionConfigurationUpdated
+  | FunctionVersionPublished
+  | FunctionVersionActivated
+  | FunctionVersionFailed
+  | FunctionVersionDeletionStarted
+  | FunctionVersionDeleted
+  | FunctionDeletionStarted
+  | FunctionDeleted;
 
 /** Every function event type, for stream filters and subscriptions. */
 export const functionEventTypes: readonly FunctionEvent['type'][] = [
   'FunctionCreated',
   'FunctionCodeUpdated',
   'FunctionConfigurationUpdated',
+  'FunctionVersionPublished',
+  'FunctionVersionActivated',
+  'FunctionVersionFailed',
+  'FunctionVersionDeletionStarted',
+  'FunctionVersionDeleted',
+  'FunctionDeletionStarted',
   'FunctionDeleted',
 ];

@@ -28,7 +28,11 @@ export type State =
 /** Outcome of the last update (botocore `LastUpdateStatus`). */
 export type LastUpdateStatus = 'Successful' | 'Failed' | 'InProgress';
 
-/** Reason codes shared by StateReasonCode and LastUpdateStatusReasonCode (botocore). */
+/**
+ * Reason codes shared by StateReasonCode and LastUpdateStatusReasonCode
+ * (botocore, plus ServiceQuotaExceededException and DependencyError, which
+ * @aws-sdk/client-lambda 3.1164.0 has and the installed botocore not yet).
+ */
 type CommonReasonCode =
   | 'EniLimitExceeded'
   | 'InsufficientRolePermissions'
@@ -63,7 +67,9 @@ type CommonReasonCode =
   | 'FunctionError.PermissionDenied'
   | 'FunctionError.TooManyExtensions'
   | 'FunctionError.InitResourceExhausted'
-  | 'DisallowedByVpcEncryptionControl';
+  | 'DisallowedByVpcEncryptionControl'
+  | 'ServiceQuotaExceededException'
+  | 'DependencyError';
 
 /** Why a version is in its state (botocore `StateReasonCode`). */
 export type StateReasonCode = CommonReasonCode | 'Idle' | 'Creating' | 'Restoring' | 'DrainingDurableExecutions';
@@ -264,7 +270,7 @@ export interface CreateFunctionRequest {
   Timeout?: number;
   /** MB, 2048–32768, whole GiB, a multiple of the memory per vCPU. Default max(2048, ratio × 1024). */
   MemorySize?: number;
-  /** Publish a version after creating (recorded; publishing comes later). Default false. */
+  /** Publish a version in the same step: numbered, or `$LATEST.PUBLISHED` with PublishTo. Default false. */
   Publish?: boolean;
   VpcConfig?: VpcConfig;
   /** `Zip` only. Default `Zip`. */
@@ -287,7 +293,7 @@ export interface CreateFunctionRequest {
   LoggingConfig?: LoggingConfig;
   /** Required in Hearth, which runs only Lambda Managed Instances functions. */
   CapacityProviderConfig?: CapacityProviderConfig;
-  /** Publish to `$LATEST.PUBLISHED` (recorded; publishing comes later). */
+  /** With `Publish: true`, publish `$LATEST.PUBLISHED` instead of a numbered version. Default: numbered. */
   PublishTo?: FunctionVersionLatestPublished;
   DurableConfig?: DurableConfig;
   TenancyConfig?: TenancyConfig;
@@ -334,7 +340,7 @@ export interface UpdateFunctionCodeRequest {
   S3Key?: string;
   S3ObjectVersion?: string;
   ImageUri?: string;
-  /** Publish a version after updating (recorded; publishing comes later). Default false. */
+  /** Publish a version of the updated `$LATEST` in the same step. Default false. */
   Publish?: boolean;
   /** Validate only; change nothing. Default false. */
   DryRun?: boolean;
@@ -343,8 +349,38 @@ export interface UpdateFunctionCodeRequest {
   /** Exactly one, matching the capacity provider's. Default: unchanged. */
   Architectures?: Architecture[];
   SourceKMSKeyArn?: string;
-  /** Publish to `$LATEST.PUBLISHED` (recorded; publishing comes later). */
+  /** With `Publish: true`, publish `$LATEST.PUBLISHED` instead of a numbered version. Default: numbered. */
   PublishTo?: FunctionVersionLatestPublished;
+}
+
+/** Body of `POST /2015-03-31/functions/{FunctionName}/versions` (botocore `PublishVersionRequest`). */
+export interface PublishVersionRequest {
+  /** From the path: a name, ARN or partial ARN, unqualified. Required. */
+  FunctionName: string;
+  /** Publish only if `$LATEST`'s CodeSha256 is this one. Default: not checked. */
+  CodeSha256?: string;
+  /** Description of the version, up to 256 characters. Default: `$LATEST`'s Description. */
+  Description?: string;
+  /** Publish only if `$LATEST`'s RevisionId is still this one. Default: not checked. */
+  RevisionId?: string;
+  /** `LATEST_PUBLISHED` (re)publishes `$LATEST.PUBLISHED`. Default: a new numbered version. */
+  PublishTo?: FunctionVersionLatestPublished;
+}
+
+/** Path and query of `GET /2015-03-31/functions/{FunctionName}/versions` (botocore `ListVersionsByFunctionRequest`). */
+export interface ListVersionsByFunctionRequest {
+  /** A name, ARN or partial ARN, unqualified. Required. */
+  FunctionName: string;
+  Marker?: string;
+  /** 1–10000. Default 50. */
+  MaxItems?: number;
+}
+
+/** Response of ListVersionsByFunction (botocore `ListVersionsByFunctionResponse`). */
+export interface ListVersionsByFunctionResponse {
+  NextMarker?: string;
+  /** `$LATEST` first, then `$LATEST.PUBLISHED`, then numbered versions in order. */
+  Versions?: FunctionConfiguration[];
 }
 
 /** A function version's configuration as Lambda returns it (botocore `FunctionConfiguration`). */
@@ -363,7 +399,7 @@ export interface FunctionConfiguration {
   LastModified?: string;
   /** Base64 SHA-256 of the package. */
   CodeSha256?: string;
-  /** `$LATEST` or a version number. */
+  /** `$LATEST`, `$LATEST.PUBLISHED` or a version number. */
   Version?: string;
   VpcConfig?: VpcConfigResponse;
   DeadLetterConfig?: DeadLetterConfig;
@@ -424,6 +460,7 @@ export interface GetFunctionRequest {
 /** Path and query of DeleteFunction. */
 export interface DeleteFunctionRequest {
   FunctionName: string;
+  /** A version number or `$LATEST.PUBLISHED` deletes that version only. Default: the whole function. */
   Qualifier?: string;
 }
 

@@ -1,22 +1,48 @@
-/** The state of one function, folded from its stream. */
+/** The state of one function and its published versions, folded from its stream. */
 import type { Tags } from '../tags.js';
-import type { FunctionEvent } from './events.js';
+import type { FunctionEvent, FunctionVersionFailed, FunctionVersionPublished } from './events.js';
 import type { LastUpdateStatus, State } from './shapes.js';
 import type { CodeRef, FunctionDefinition } from './validate.js';
+import {
+  creatingStateReason,
+  findVersion,
+  isNumberedVersion,
+  latestPublishedQualifier,
+  nextVersionNumber,
+  updatingStatusReason,
+  type FunctionVersionRecord,
+} from './versions.js';
 
 /** No function by this name: never created, or deleted (the name is free). */
 export interface AbsentFunction {
   readonly status: 'Absent';
 }
 
-/** A function that exists, with its `$LATEST` configuration. */
+/**
+ * A function that exists, with its `$LATEST` configuration and its published
+ * versions. `Deleting` while the execution environments of its versions are
+ * torn down (DeleteFunction of a function with published versions).
+ */
 export interface ExistingFunction {
-  readonly status: 'Present';
+  readonly status: 'Present' | 'Deleting';
+  /** `$LATEST`. */
   readonly configuration: FunctionDefinition;
+  /** `$LATEST`'s code. */
   readonly code: CodeRef;
   readonly Tags: Tags;
+  /** `$LATEST`'s RevisionId. */
   readonly RevisionId: string;
+  /** `$LATEST`'s LastModified. */
   readonly LastModified: string;
+  /**
+   * Published versions by qualifier (`"1"`, …, `$LATEST.PUBLISHED`), in any
+   * state until deleted. A plain object so that the state stays JSON. Read it
+   * through {@link publishedVersions} / {@link findVersion}, which also accept
+   * states stored before versions existed.
+   */
+  readonly versions: Readonly<Record<string, FunctionVersionRecord>>;
+  /** The number the next numbered version gets; starts at 1 and only grows. */
+  readonly nextVersion: number;
 }
 
 /** What {@link evolveFunction} folds: absent or existing. */
@@ -35,13 +61,58 @@ export const latestVersionStatus: Readonly<{ State: State; LastUpdateStatus: Las
   LastUpdateStatus: 'Successful',
 });
 
-/** True when the function exists. */
+/** True when the function exists (also while it is being deleted). */
 export function functionExists(state: FunctionStreamState): state is ExistingFunction {
-  return state.status === 'Present';
+  return state.status !== 'Absent';
+}
+
+function withVersion(state: ExistingFunction, version: FunctionVersionRecord): ExistingFunction {
+  return { ...state, versions: { ...state.versions, [version.Version]: version } };
+}
+
+function withoutStateReason(version: FunctionVersionRecord): FunctionVersionRecord {
+  const { StateReason: _reason, StateReasonCode: _code, ...rest } = version;
+  return rest;
+}
+
+function withoutUpdateReason(version: FunctionVersionRecord): FunctionVersionRecord {
+  const { LastUpdateStatusReason: _reason, LastUpdateStatusReasonCode: _code, ...rest } = version;
+  return rest;
+}
+
+function published(state: ExistingFunction, event: FunctionVersionPublished): ExistingFunction {
+  const { Version, configuration, code, Description, RevisionId, LastModified } = event.data;
+  const snapshot = { Version, configuration, code, Description, RevisionId, LastModified };
+  const creating = { State: 'Pending', StateReason: creatingStateReason, StateReasonCode: 'Creating' } as const;
+  if (Version !== latestPublishedQualifier) {
+    const next = isNumberedVersion(Version) ? Math.max(state.nextVersion, Number(Version) + 1) : state.nextVersion;
+    return { ...withVersion(state, { ...snapshot, ...creating, LastUpdateStatus: 'Successful' }), nextVersion: next };
+  }
+  // An Active $LATEST.PUBLISHED keeps serving its current environments while the new snapshot's come up.
+  const serving = findVersion(state, Version)?.State === 'Active';
+  const updating = { LastUpdateStatus: 'InProgress', LastUpdateStatusReason: updatingStatusReason } as const;
+  return withVersion(state, serving ? { ...snapshot, State: 'Active', ...updating } : { ...snapshot, ...creating, ...updating });
+}
+
+function failed(version: FunctionVersionRecord, event: FunctionVersionFailed): FunctionVersionRecord {
+  const { StateReasonCode, StateReason } = event.data;
+  const update =
+    version.LastUpdateStatus === 'InProgress'
+      ? { LastUpdateStatus: 'Failed' as const, LastUpdateStatusReason: StateReason, LastUpdateStatusReasonCode: StateReasonCode }
+      : {};
+  // A republished $LATEST.PUBLISHED that was Active stays Active on its previous environments; only the update failed.
+  if (version.State === 'Active') return { ...version, ...update };
+  return { ...version, State: 'Failed', StateReason, StateReasonCode, ...update };
+}
+
+// States folded before versions existed (stored as JSON in read models) lack the version members.
+function upgrade(state: ExistingFunction): ExistingFunction {
+  if (state.versions !== undefined && state.nextVersion !== undefined) return state;
+  return { ...state, versions: state.versions ?? {}, nextVersion: nextVersionNumber(state) };
 }
 
 /** Applies one event. Events that do not fit the state (a replay bug) leave it as it was. */
-export function evolveFunction(state: FunctionStreamState, event: FunctionEvent): FunctionStreamState {
+export function evolveFunction(current: FunctionStreamState, event: FunctionEvent): FunctionStreamState {
   if (event.type === 'FunctionCreated') {
     return {
       status: 'Present',
@@ -50,9 +121,12 @@ export function evolveFunction(state: FunctionStreamState, event: FunctionEvent)
       Tags: event.data.Tags,
       RevisionId: event.data.RevisionId,
       LastModified: event.data.LastModified,
+      versions: {},
+      nextVersion: 1,
     };
   }
-  if (!functionExists(state)) return state;
+  if (!functionExists(current)) return current;
+  const state = upgrade(current);
   switch (event.type) {
     case 'FunctionCodeUpdated':
       return {
@@ -69,6 +143,27 @@ export function evolveFunction(state: FunctionStreamState, event: FunctionEvent)
         RevisionId: event.data.RevisionId,
         LastModified: event.data.LastModified,
       };
+    case 'FunctionVersionPublished':
+      return published(state, event);
+    case 'FunctionVersionActivated': {
+      const version = findVersion(state, event.data.Version);
+      if (version === undefined) return state;
+      return withVersion(state, { ...withoutUpdateReason(withoutStateReason(version)), State: 'Active', LastUpdateStatus: 'Successful' });
+    }
+    case 'FunctionVersionFailed': {
+      const version = findVersion(state, event.data.Version);
+      return version === undefined ? state : withVersion(state, failed(version, event));
+    }
+    case 'FunctionVersionDeletionStarted': {
+      const version = findVersion(state, event.data.Version);
+      return version === undefined ? state : withVersion(state, { ...withoutStateReason(version), State: 'Deleting' });
+    }
+    case 'FunctionVersionDeleted': {
+      const { [event.data.Version]: _deleted, ...versions } = state.versions;
+      return { ...state, versions };
+    }
+    case 'FunctionDeletionStarted':
+      return { ...state, status: 'Deleting' };
     case 'FunctionDeleted':
       return initialFunctionState;
     default:

@@ -195,8 +195,9 @@ export interface ValidatedCreateFunction {
   readonly definition: FunctionDefinition;
   /** Default `{}`. */
   readonly Tags: Record<string, string>;
-  /** Recorded for publishing, which a later issue implements. */
+  /** `true` publishes a version in the same append. Default: not given (no publishing). */
   readonly Publish?: boolean;
+  /** With `Publish: true`, publish `$LATEST.PUBLISHED` instead of a numbered version. Default: not given. */
   readonly PublishTo?: FunctionVersionLatestPublished;
 }
 

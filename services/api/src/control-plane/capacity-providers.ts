@@ -4,12 +4,12 @@ import {
   capacityProviderView,
   decideCapacityProvider,
   foldCapacityProvider,
-  functionArn,
+  functionVersionsOnCapacityProvider,
+  type FunctionStreamState,
   listCapacityProviders,
   listFunctionVersionsByCapacityProvider,
   parseCapacityProviderName,
   requireCapacityProvider,
-  latestVersionStatus,
   type CapacityProvider,
   type CapacityProviderCommand,
   type CapacityProviderEvent,
@@ -61,13 +61,13 @@ export function capacityProviderOperations(deps: ControlPlaneDeps): CapacityProv
 
   const countProviders = async (sql: Sql) => Number((await sql.unsafe<{ n: string }[]>(`SELECT count(*) AS n FROM ${providers.table}`))[0]!.n);
 
-  const attachedFunctionArns = async (sql: Sql, providerArn: string): Promise<string[]> => {
-    const rows = await sql.unsafe<{ id: string }[]>(
-      `SELECT id FROM ${readModels.functions.table} WHERE capacity_provider_arn = $1 ORDER BY id`,
-      [providerArn],
-    );
-    return rows.map((row) => functionArn(scope, row.id, '$LATEST'));
+  /** Every function version on the provider ($LATEST where it runs, published versions where they were published). */
+  const attachedVersions = async (sql: Sql, providerArn: string) => {
+    const rows = await sql.unsafe<{ state: FunctionStreamState }[]>(`SELECT state FROM ${readModels.functions.table} ORDER BY id`);
+    return rows.flatMap(({ state }) => (state.status === 'Absent' ? [] : functionVersionsOnCapacityProvider(state, providerArn)));
   };
+  const attachedFunctionArns = async (sql: Sql, providerArn: string): Promise<string[]> =>
+    (await attachedVersions(sql, providerArn)).map((item) => item.FunctionArn!);
 
   const viewOf = (state: CapacityProviderStreamState, nameOrArn: string) => ({
     CapacityProvider: capacityProviderView(requireCapacityProvider(state, nameOrArn, scope)),
@@ -161,8 +161,7 @@ export function capacityProviderOperations(deps: ControlPlaneDeps): CapacityProv
       const name = parseCapacityProviderName(input?.CapacityProviderName, scope);
       const row = await providers.get(store.sql, name);
       const provider = requireCapacityProvider(row?.state ?? { status: 'Absent' }, input.CapacityProviderName, scope);
-      const arns = await attachedFunctionArns(store.sql, provider.CapacityProviderArn);
-      const versions = arns.map((FunctionArn) => ({ FunctionArn, State: latestVersionStatus.State }));
+      const versions = await attachedVersions(store.sql, provider.CapacityProviderArn);
       return listFunctionVersionsByCapacityProvider(provider.CapacityProviderArn, versions, input);
     },
 

@@ -3,6 +3,7 @@ import type { CodeStore } from '@hearth/bus';
 import { defaultDomainLimits, type ArnScope, type DomainContext, type ZoneMap } from '@hearth/domain';
 import type { EventStore } from '@hearth/event-store';
 import type { Logger } from '@hearth/telemetry';
+import type { FleetWorkflows } from '../fleet-workflows.js';
 import type { ApiReadModels } from '../read-models/index.js';
 
 /** Everything the control-plane handlers use. */
@@ -20,6 +21,8 @@ export interface ControlPlaneDeps {
   /** Base URL of code package downloads, without a trailing slash. */
   codeBaseUrl: string;
   zoneMap: ZoneMap;
+  /** Starts publish and teardown workflows. */
+  fleet: Pick<FleetWorkflows, 'startPublish' | 'startTeardown'>;
 }
 
 /** The ARN scope (region and account) of this deployment. */

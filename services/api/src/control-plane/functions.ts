@@ -1,8 +1,20 @@
 import type postgres from 'postgres';
 import { InvalidParameterValueException } from '@hearth/errors';
 import {
-  decideFunction,
+  decideFunctionResult,
   foldFunction,
+  functionVersionsOnCapacityProvider,
+  listVersionsByFunction,
+  listedFunctionConfigurations,
+  publishedVersions,
+  publishedVersionsOnCapacityProvider,
+  resolveFunctionVersion,
+  versionInProgress,
+  type ExistingFunction,
+  type ListVersionsByFunctionRequest,
+  type ListVersionsByFunctionResponse,
+  type ManagedInstancesReasonCode,
+  type PublishVersionRequest,
   functionConfigurationView,
   functionStreamId,
   getFunctionView,
@@ -10,6 +22,7 @@ import {
   parseCapacityProviderArn,
   requireFunction,
   resolveFunctionName,
+  capacityProviderArnOf,
   type CapacityProviderStreamState,
   type CodeRef,
   type CreateFunctionRequest,
@@ -53,6 +66,26 @@ export interface FunctionOperations {
   ListFunctions(input: ListFunctionsRequest): Promise<ListFunctionsResponse>;
   /** The bytes of a stored package, for `Code.Location` downloads. */
   codePackage(sha256Hex: string): Promise<Uint8Array | undefined>;
+  PublishVersion(input: PublishVersionRequest): Promise<FunctionConfiguration>;
+  ListVersionsByFunction(input: ListVersionsByFunctionRequest): Promise<ListVersionsByFunctionResponse>;
+  /** A fleet workflow made the version's environments Ready. Idempotent. */
+  activateVersion(functionName: string, version: string): Promise<string>;
+  /** A fleet workflow could not make the version real capacity. Idempotent. */
+  failVersion(functionName: string, version: string, reasonCode: string, reason: string): Promise<string>;
+  /** A teardown workflow stopped every environment of a version (or of the whole function). */
+  completeTeardown(functionName: string, version?: string): Promise<string>;
+  /**
+   * Restarts the fleet work the log says is unfinished — versions Pending or
+   * updating, functions or versions Deleting — so a crash or an unreachable
+   * workflow engine delays a publish but never strands it. Never rejects.
+   */
+  settleFleetWork(): Promise<void>;
+}
+
+/** The published versions a capacity provider carries, across functions (for the quota). */
+function versionsCarriedBy(functions: readonly ExistingFunction[], capacityProviderArn: string | undefined): number {
+  if (capacityProviderArn === undefined) return 0;
+  return functions.reduce((count, fn) => count + publishedVersionsOnCapacityProvider(fn, capacityProviderArn).length, 0);
 }
 
 const sourcesHearthCannotFetch = ['S3Bucket', 'S3Key', 'S3ObjectVersion', 'ImageUri'] as const;
@@ -78,7 +111,7 @@ function codeRefOf(checked: CheckedCodePackage): CodeRef {
 
 /** Creates the function operations. */
 export function functionOperations(deps: ControlPlaneDeps): FunctionOperations {
-  const { store, readModels, codeStore } = deps;
+  const { store, readModels, codeStore, fleet, logger } = deps;
   const scope = scopeOf(deps);
 
   /** The state of the provider an ARN names, read from `sql`; undefined when the ARN is absent or malformed. */
@@ -92,10 +125,26 @@ export function functionOperations(deps: ControlPlaneDeps): FunctionOperations {
   const functionState = async (name: string): Promise<FunctionStreamState> =>
     (await readModels.functions.get(store.sql, name))?.state ?? { status: 'Absent' };
 
+  const allFunctions = async (sql: Sql): Promise<ExistingFunction[]> => {
+    const rows = await sql.unsafe<{ state: FunctionStreamState }[]>(`SELECT state FROM ${readModels.functions.table}`);
+    return rows.flatMap(({ state }) => (state.status === 'Absent' ? [] : [state]));
+  };
+
+  /** The command with the exact quota count and provider state, as read from `sql`. */
+  const withExactInputs = async (sql: Sql, command: FunctionCommand, providerArn: unknown): Promise<FunctionCommand> => {
+    const data: Record<string, unknown> = { ...command.data };
+    if ('capacityProvider' in data || providerArn !== undefined) data.capacityProvider = await providerByArn(sql, providerArn);
+    if ('functionVersionCount' in data) {
+      data.functionVersionCount = versionsCarriedBy(await allFunctions(sql), typeof providerArn === 'string' ? providerArn : undefined);
+    }
+    return { ...command, data } as FunctionCommand;
+  };
+
   /**
-   * Runs a function command. When it depends on a capacity provider, the
-   * provider is read again inside the append transaction and the command
-   * decided again if it changed, so a provider deleted meanwhile refuses it.
+   * Runs a function command and returns the state after it and the version the
+   * response shows. When the command depends on a capacity provider or the
+   * version quota, both are read again inside the append transaction and the
+   * command decided again, so a provider deleted or a quota filled meanwhile refuses it.
    */
   const execute = async (
     name: string,
@@ -103,22 +152,21 @@ export function functionOperations(deps: ControlPlaneDeps): FunctionOperations {
     options: { providerArn?: unknown; store?: CheckedCodePackage } = {},
   ) => {
     let decidedOn: FunctionStreamState = { status: 'Absent' };
-    return runCommand<FunctionStreamState, FunctionEvent>(store, {
+    let version: string | undefined;
+    const outcome = await runCommand<FunctionStreamState, FunctionEvent>(store, {
       streamId: functionStreamId(name),
       fold: foldFunction,
       decide(state) {
         decidedOn = state;
-        return decideFunction(command, state, domainContext(deps));
+        const decision = decideFunctionResult(command, state, domainContext(deps));
+        version = decision.version;
+        return decision.events;
       },
-      ...(options.providerArn === undefined
+      ...(options.providerArn === undefined && !('functionVersionCount' in command.data)
         ? {}
         : {
             async precondition(tx) {
-              const fresh = await providerByArn(tx, options.providerArn);
-              const seen = 'capacityProvider' in command.data ? command.data.capacityProvider : undefined;
-              if (fresh?.status !== seen?.status) {
-                decideFunction({ ...command, data: { ...command.data, capacityProvider: fresh } } as FunctionCommand, decidedOn, domainContext(deps));
-              }
+              decideFunctionResult(await withExactInputs(tx, command, options.providerArn), decidedOn, domainContext(deps));
             },
           }),
       ...(options.store === undefined
@@ -129,11 +177,58 @@ export function functionOperations(deps: ControlPlaneDeps): FunctionOperations {
             },
           }),
     });
+    await startFleetWork(name, outcome.appended.map((event) => event as unknown as FunctionEvent));
+    return { state: outcome.state, version };
   };
 
-  const requireExisting = async (input: GetFunctionRequest) => {
+  /** Starts the workflows the appended events call for; a failure to start is retried by settleFleetWork. */
+  const startFleetWork = async (functionName: string, events: readonly FunctionEvent[]) => {
+    for (const event of events) {
+      const start =
+        event.type === 'FunctionVersionPublished'
+          ? fleet.startPublish({ version: { functionName, version: event.data.Version } })
+          : event.type === 'FunctionVersionDeletionStarted'
+            ? fleet.startTeardown({ functionName, version: event.data.Version, reason: `version ${event.data.Version} deleted` })
+            : event.type === 'FunctionDeletionStarted'
+              ? fleet.startTeardown({ functionName, reason: 'function deleted' })
+              : undefined;
+      await start?.catch((error: unknown) =>
+        logger.warn({ err: error, functionName, event: event.type }, 'fleet workflow not started yet; the next settle pass retries'),
+      );
+    }
+  };
+
+  const viewOf = (state: FunctionStreamState, name: string, version: string | undefined) =>
+    functionConfigurationView(requireFunction(state, name, undefined, scope), version === undefined ? {} : { Version: version });
+
+  const resolve = async (input: GetFunctionRequest) => {
     const parts = resolveFunctionName(input?.FunctionName, input?.Qualifier, scope);
-    return requireFunction(await functionState(parts.name), input.FunctionName, input.Qualifier, scope);
+    return resolveFunctionVersion(await functionState(parts.name), input.FunctionName, input.Qualifier, scope);
+  };
+
+  const lifecycle = async (name: string, command: FunctionCommand, version?: string): Promise<string> => {
+    const { state } = await execute(name, command);
+    if (state.status === 'Absent') return 'Deleted';
+    if (version === undefined) return state.status;
+    return state.versions?.[version]?.State ?? 'Deleted';
+  };
+
+  let settling: Promise<void> = Promise.resolve();
+  const settlePass = async () => {
+    for (const fn of await allFunctions(store.sql)) {
+      const functionName = fn.configuration.FunctionName;
+      if (fn.status === 'Deleting') {
+        await fleet.startTeardown({ functionName, reason: 'function deleted' });
+        continue;
+      }
+      for (const version of publishedVersions(fn)) {
+        if (version.State === 'Deleting') {
+          await fleet.startTeardown({ functionName, version: version.Version, reason: `version ${version.Version} deleted` });
+        } else if (versionInProgress(version)) {
+          await fleet.startPublish({ version: { functionName, version: version.Version } });
+        }
+      }
+    }
   };
 
   return {
@@ -143,35 +238,41 @@ export function functionOperations(deps: ControlPlaneDeps): FunctionOperations {
       const capacityProvider = await providerByArn(store.sql, providerArn);
       const checked = packageOf(input.Code ?? {}, 'Code.');
       const request = { ...input, Code: { ...input.Code, ZipFile: undefined } } as CreateFunctionRequest;
-      const command: FunctionCommand = { type: 'CreateFunction', data: { request, code: codeRefOf(checked), capacityProvider } };
-      const outcome = await execute(parts.name, command, { providerArn, store: checked });
-      return functionConfigurationView(requireFunction(outcome.state, parts.name, undefined, scope));
+      const functionVersionCount = versionsCarriedBy(await allFunctions(store.sql), typeof providerArn === 'string' ? providerArn : undefined);
+      const command: FunctionCommand = { type: 'CreateFunction', data: { request, code: codeRefOf(checked), capacityProvider, functionVersionCount } };
+      const { state, version } = await execute(parts.name, command, { providerArn, store: checked });
+      return viewOf(state, parts.name, version);
     },
 
     async GetFunction(input) {
-      return getFunctionView(await requireExisting(input), { codeBaseUrl: deps.codeBaseUrl });
+      const { fn, Version, qualifiedArn } = await resolve(input);
+      return getFunctionView(fn, { codeBaseUrl: deps.codeBaseUrl }, { Version, qualifiedArn });
     },
 
     async GetFunctionConfiguration(input) {
-      return functionConfigurationView(await requireExisting(input));
+      const { fn, Version, qualifiedArn } = await resolve(input);
+      return functionConfigurationView(fn, { Version, qualifiedArn });
     },
 
     async UpdateFunctionCode(input) {
       const parts = resolveFunctionName(input?.FunctionName, undefined, scope);
       const checked = packageOf(input, '');
       const current = await functionState(parts.name);
-      const providerArn =
-        current.status === 'Absent' || input.Architectures === undefined
-          ? undefined
-          : current.configuration.CapacityProviderConfig.LambdaManagedInstancesCapacityProviderConfig.CapacityProviderArn;
+      const providerArn = current.status === 'Absent' ? undefined : capacityProviderArnOf(current.configuration);
       const capacityProvider = await providerByArn(store.sql, providerArn);
+      const functions = await allFunctions(store.sql);
       const request = { ...input, ZipFile: undefined } as UpdateFunctionCodeRequest;
       const command: FunctionCommand = {
         type: 'UpdateFunctionCode',
-        data: { request, code: codeRefOf(checked), ...(capacityProvider ? { capacityProvider } : {}) },
+        data: {
+          request,
+          code: codeRefOf(checked),
+          ...(capacityProvider ? { capacityProvider } : {}),
+          functionVersionCount: versionsCarriedBy(functions, providerArn),
+        },
       };
-      const outcome = await execute(parts.name, command, { ...(providerArn ? { providerArn } : {}), store: checked });
-      return functionConfigurationView(requireFunction(outcome.state, parts.name, undefined, scope));
+      const { state, version } = await execute(parts.name, command, { ...(providerArn ? { providerArn } : {}), store: checked });
+      return viewOf(state, parts.name, version);
     },
 
     async UpdateFunctionConfiguration(input) {
@@ -182,23 +283,68 @@ export function functionOperations(deps: ControlPlaneDeps): FunctionOperations {
         type: 'UpdateFunctionConfiguration',
         data: { request: input, ...(capacityProvider ? { capacityProvider } : {}) },
       };
-      const outcome = await execute(parts.name, command, providerArn === undefined ? {} : { providerArn });
-      return functionConfigurationView(requireFunction(outcome.state, parts.name, undefined, scope));
+      const { state } = await execute(parts.name, command, providerArn === undefined ? {} : { providerArn });
+      return viewOf(state, parts.name, undefined);
+    },
+
+    async PublishVersion(input) {
+      const parts = resolveFunctionName(input?.FunctionName, undefined, scope);
+      const current = await functionState(parts.name);
+      const providerArn = current.status === 'Absent' ? undefined : capacityProviderArnOf(current.configuration);
+      const command: FunctionCommand = {
+        type: 'PublishVersion',
+        data: {
+          request: input,
+          capacityProvider: await providerByArn(store.sql, providerArn),
+          functionVersionCount: versionsCarriedBy(await allFunctions(store.sql), providerArn),
+        },
+      };
+      const { state, version } = await execute(parts.name, command, providerArn === undefined ? {} : { providerArn });
+      return viewOf(state, parts.name, version);
+    },
+
+    async ListVersionsByFunction(input) {
+      const parts = resolveFunctionName(input?.FunctionName, undefined, scope);
+      return listVersionsByFunction(requireFunction(await functionState(parts.name), input.FunctionName, undefined, scope), input);
     },
 
     async DeleteFunction(input) {
       const parts = resolveFunctionName(input?.FunctionName, input?.Qualifier, scope);
-      await execute(parts.name, { type: 'DeleteFunction', data: { request: input } });
-      // No execution environments exist before publishing (issue #3), so nothing is left to tear down.
-      return { StatusCode: 204 };
+      const { state } = await execute(parts.name, { type: 'DeleteFunction', data: { request: input } });
+      // With execution environments to stop, the deletion finishes in a workflow: 202 as LMI answers.
+      const asynchronous = state.status === 'Deleting' || (parts.qualifier !== undefined && state.status !== 'Absent' && state.versions?.[parts.qualifier] !== undefined);
+      return { StatusCode: asynchronous ? 202 : 204 };
     },
 
     async ListFunctions(input) {
-      const rows = await store.sql.unsafe<{ state: FunctionStreamState }[]>(`SELECT state FROM ${readModels.functions.table}`);
-      const views = rows.flatMap(({ state }) => (state.status === 'Absent' ? [] : [functionConfigurationView(state)]));
+      const all = input?.FunctionVersion === 'ALL' ? 'ALL' : undefined;
+      const views = (await allFunctions(store.sql)).flatMap((fn) => listedFunctionConfigurations(fn, all));
       return listFunctions(views, input ?? {});
     },
 
     codePackage: (sha256Hex) => codeStore.get(sha256Hex),
+
+    activateVersion: (functionName, version) =>
+      lifecycle(functionName, { type: 'ActivateVersion', data: { FunctionName: functionName, Version: version } }, version),
+
+    failVersion: (functionName, version, reasonCode, reason) =>
+      lifecycle(
+        functionName,
+        { type: 'FailVersion', data: { FunctionName: functionName, Version: version, StateReasonCode: reasonCode as ManagedInstancesReasonCode, StateReason: reason } },
+        version,
+      ),
+
+    completeTeardown: (functionName, version) =>
+      version === undefined
+        ? lifecycle(functionName, { type: 'CompleteFunctionDeletion', data: { FunctionName: functionName } })
+        : lifecycle(functionName, { type: 'CompleteVersionDeletion', data: { FunctionName: functionName, Version: version } }, version),
+
+    settleFleetWork() {
+      settling = settling.then(settlePass).catch((error: unknown) => {
+        logger.warn({ err: error }, 'fleet work pass failed; retried on the next pass');
+      });
+      return settling;
+    },
   };
 }
+

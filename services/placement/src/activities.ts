@@ -1,0 +1,147 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { LambdaError, ResourceNotFoundException } from '@hearth/errors';
+import type { FleetActivities, VersionRef } from '@hearth/fleet';
+import type { Logger } from '@hearth/telemetry';
+import { callUnary, type FleetClients } from './clients.js';
+import { environmentSpec, vcpusOf } from './environment-spec.js';
+import type { Environments } from './environments/table.js';
+import { planVersionCapacity, type PlanningDeps } from './plan-version-capacity.js';
+
+/** What the activities need. */
+export interface ActivityDeps extends PlanningDeps {
+  clients: FleetClients;
+  environments: Environments;
+  logger: Logger;
+  region: string;
+}
+
+/** Margin on top of the agent's own init deadline before the call itself gives up. */
+const initCallMarginMs = 15_000;
+
+/**
+ * Turns an error into a Temporal failure: Lambda errors that will not change
+ * on retry (not found, invalid) become non-retryable with the exception name
+ * as type; everything else is retried by the workflow's policy.
+ */
+function asFailure(error: unknown): unknown {
+  if (error instanceof ApplicationFailure) return error;
+  if (error instanceof ResourceNotFoundException || (error instanceof LambdaError && error.httpStatus === 400)) {
+    return ApplicationFailure.nonRetryable(error.message, error.name);
+  }
+  return error;
+}
+
+async function guarded<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw asFailure(error);
+  }
+}
+
+/** The fleet activities, over the services and the environments read model (a factory, so tests can give fakes). */
+export function createActivities(deps: ActivityDeps): FleetActivities {
+  const { clients, environments, logger } = deps;
+
+  const configurationOf = (ref: VersionRef) =>
+    callUnary(clients.functions, clients.functions.getFunctionConfiguration, { FunctionName: ref.functionName, Qualifier: ref.version });
+
+  return {
+    planVersionCapacity: (input) => guarded(() => planVersionCapacity(deps, input)),
+
+    launchInstance: (instance) =>
+      guarded(async () => {
+        const launched = await callUnary(clients.instances, clients.instances.launchInstance, instance, { deadlineMs: 60_000 });
+        if (launched.state !== 'Running') {
+          throw ApplicationFailure.nonRetryable(
+            `instance ${instance.instanceId} did not start: ${launched.stateReason ?? launched.state}`,
+            'InsufficientCapacity',
+          );
+        }
+        return { agentAddress: launched.agentAddress };
+      }),
+
+    startEnvironment: ({ version, environment, agentAddress }) =>
+      guarded(async () => {
+        const configuration = await configurationOf(version);
+        const spec = environmentSpec(environment.environmentId, configuration, deps.region);
+        const capacityProviderArn = configuration.CapacityProviderConfig?.LambdaManagedInstancesCapacityProviderConfig?.CapacityProviderArn ?? '';
+        await environments.place(environment.environmentId, {
+          functionName: version.functionName,
+          version: version.version,
+          functionArn: configuration.FunctionArn,
+          capacityProviderArn,
+          instanceId: environment.instanceId,
+          zone: environment.zone,
+          agentAddress,
+          vcpus: vcpusOf(configuration),
+          memoryMib: configuration.MemorySize,
+        });
+        const initTimeoutMs = Math.max(130_000, configuration.Timeout * 1000);
+        const agentClient = clients.agentAt(agentAddress);
+        const status = await callUnary(agentClient, agentClient.startEnvironment, { spec }, { deadlineMs: initTimeoutMs + initCallMarginMs });
+        if (status.state === 'Ready') {
+          await environments.record(environment.environmentId, {
+            type: 'EnvironmentReady',
+            data: { initDurationMs: status.initDurationMs, maxConcurrency: status.maxConcurrency, runtimeApi: status.runtimeApi },
+          });
+          return;
+        }
+        const reasonCode = status.reasonCode ?? 'FunctionError.RuntimeInitError';
+        const reason = status.reason ?? `environment ${environment.environmentId} ended ${status.state}`;
+        await environments.record(environment.environmentId, { type: 'EnvironmentFailed', data: { reasonCode, reason } });
+        throw ApplicationFailure.nonRetryable(reason, reasonCode);
+      }),
+
+    stopEnvironment: ({ environmentId, reason }) =>
+      guarded(async () => {
+        const row = await environments.get(environmentId);
+        const agentAddress = row?.state.placement?.agentAddress;
+        if (agentAddress) {
+          const agentClient = clients.agentAt(agentAddress);
+          // An agent that is gone has stopped its environments with it; record the stop all the same.
+          await callUnary(agentClient, agentClient.stopEnvironment, { environmentId, graceMs: 2_000 }, { deadlineMs: 10_000 }).catch(
+            (error: unknown) => logger.warn({ err: error, environmentId }, 'agent did not confirm the stop; recording it as stopped'),
+          );
+        }
+        if (row) await environments.record(environmentId, { type: 'EnvironmentStopped', data: { reason } });
+      }),
+
+    terminateIdleInstance: ({ instanceId, reason }) =>
+      guarded(async () => {
+        if ((await environments.onInstances([instanceId])).length > 0) return;
+        await callUnary(clients.instances, clients.instances.terminateInstance, { instanceId, reason }, { deadlineMs: 30_000 });
+      }),
+
+    listEnvironments: ({ functionName, version }) =>
+      guarded(async () =>
+        (await environments.ofFunction(functionName, version)).map((row) => ({
+          environmentId: row.environmentId,
+          instanceId: row.state.placement?.instanceId ?? '',
+        })),
+      ),
+
+    activateVersion: (version) =>
+      guarded(async () => {
+        await callUnary(clients.lifecycle, clients.lifecycle.activateVersion, { functionName: version.functionName, version: version.version });
+      }),
+
+    failVersion: ({ version, reasonCode, reason }) =>
+      guarded(async () => {
+        await callUnary(clients.lifecycle, clients.lifecycle.failVersion, {
+          functionName: version.functionName,
+          version: version.version,
+          stateReasonCode: reasonCode,
+          stateReason: reason,
+        });
+      }),
+
+    completeTeardown: (input) =>
+      guarded(async () => {
+        await callUnary(clients.lifecycle, clients.lifecycle.completeTeardown, {
+          functionName: input.functionName,
+          ...(input.version ? { version: input.version } : {}),
+        });
+      }),
+  };
+}

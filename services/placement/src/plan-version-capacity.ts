@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { ZoneConfig } from '@hearth/config';
+import { zonesOfProvider, type Architecture, type MemoryGiBPerVCpu } from '@hearth/domain';
+import type { CapacityPlan, VersionRef } from '@hearth/fleet';
+import { callUnary, type FleetClients } from './clients.js';
+import { chooseInstanceType, holdsZoneShare, planPlacement, type FleetInstance, type InstanceState } from './decisions/index.js';
+import type { Environments } from './environments/table.js';
+
+/** What planning reads. */
+export interface PlanningDeps {
+  clients: FleetClients;
+  environments: Environments;
+  zones: ZoneConfig;
+}
+
+/** EC2-shaped ids: `i-` and 17 hex digits; environments `ee-` and 16. */
+const newInstanceId = () => `i-${randomBytes(9).toString('hex').slice(0, 17)}`;
+const newEnvironmentId = () => `ee-${randomBytes(8).toString('hex')}`;
+
+function refuse(reasonCode: string, message: string): never {
+  throw ApplicationFailure.nonRetryable(message, reasonCode);
+}
+
+/**
+ * Plans what a version needs to have `desiredEnvironments` environments:
+ * reads the version and its provider from the api, the provider's instances
+ * from the instance-manager and the environments on them from placement's read
+ * model, then chooses an instance type and places the missing environments
+ * (zones first, then packing). A plan the limits forbid fails with the
+ * version's reason code. Environments of the version already starting or
+ * ready count toward the desired number, so a retried publish starts nothing twice.
+ */
+export async function planVersionCapacity(
+  deps: PlanningDeps,
+  input: { version: VersionRef; desiredEnvironments: number },
+): Promise<CapacityPlan> {
+  const { clients } = deps;
+  const configuration = await callUnary(clients.functions, clients.functions.getFunctionConfiguration, {
+    FunctionName: input.version.functionName,
+    Qualifier: input.version.version,
+  });
+  const managed = configuration.CapacityProviderConfig?.LambdaManagedInstancesCapacityProviderConfig;
+  if (!managed) refuse('InsufficientCapacity', `${configuration.FunctionArn} has no capacity provider`);
+  const { CapacityProvider: provider } = await callUnary(clients.capacityProviders, clients.capacityProviders.getCapacityProvider, {
+    CapacityProviderName: managed.CapacityProviderArn,
+  });
+  if (!provider) refuse('InsufficientCapacity', `capacity provider ${managed.CapacityProviderArn} not found`);
+  const zones = zonesOfProvider(
+    { VpcConfig: { SubnetIds: provider.VpcConfig?.SubnetIds ?? [] } },
+    { zones: deps.zones.zones, explicit: deps.zones.subnetZones },
+  );
+
+  const { instances } = await callUnary(clients.instances, clients.instances.listInstances, {
+    capacityProviderArn: provider.CapacityProviderArn,
+    includeTerminated: false,
+  });
+  const rows = await deps.environments.onInstances(instances.map((instance) => instance.instanceId));
+  const fleet: FleetInstance[] = instances.map((instance) => ({
+    id: instance.instanceId,
+    type: instance.instanceType,
+    zone: instance.zone,
+    state: instance.state as InstanceState,
+    vCpus: instance.vcpus,
+    memoryMiB: instance.memoryMib,
+    environments: rows
+      .filter((row) => row.state.placement?.instanceId === instance.instanceId)
+      .map((row) => ({
+        id: row.environmentId,
+        version: row.state.placement!.functionArn,
+        vCpus: row.state.placement!.vcpus,
+        memoryMiB: row.state.placement!.memoryMib,
+      })),
+  }));
+
+  const versionKey = configuration.FunctionArn;
+  const liveInstances = new Set(fleet.filter((instance) => holdsZoneShare(instance.state)).map((instance) => instance.id));
+  const present = rows.filter(
+    (row) =>
+      row.state.placement?.functionArn === versionKey &&
+      (row.state.status === 'Starting' || row.state.status === 'Ready') &&
+      liveInstances.has(row.state.placement.instanceId),
+  ).length;
+  const missing = input.desiredEnvironments - present;
+  if (missing <= 0) return { instancesToLaunch: [], environments: [], alreadyReady: present };
+
+  const architecture = (configuration.Architectures[0] ?? 'x86_64') as Architecture;
+  const choice = chooseInstanceType(
+    { memoryMiB: configuration.MemorySize, memoryGiBPerVCpu: (managed.ExecutionEnvironmentMemoryGiBPerVCpu ?? 2) as MemoryGiBPerVCpu, architecture },
+    {
+      Architectures: (provider.InstanceRequirements?.Architectures ?? ['x86_64']) as Architecture[],
+      AllowedInstanceTypes: provider.InstanceRequirements?.AllowedInstanceTypes ?? [],
+      ExcludedInstanceTypes: provider.InstanceRequirements?.ExcludedInstanceTypes ?? [],
+    },
+  );
+  if (!choice.ok) refuse(choice.reasonCode, choice.message);
+  const launchType = choice.value.instanceType;
+  const plan = planPlacement(
+    fleet,
+    {
+      version: versionKey,
+      count: missing,
+      environment: choice.value.environment,
+      zones,
+      launchType: { name: launchType.name, vCpus: launchType.vCpus, memoryMiB: launchType.memoryMiB },
+      newInstanceId: () => newInstanceId(),
+    },
+    { maxVCpuCount: provider.CapacityProviderScalingConfig?.MaxVCpuCount ?? 400 },
+  );
+  if (!plan.ok) refuse(plan.reasonCode, plan.message);
+
+  const addressOf = new Map(instances.map((instance) => [instance.instanceId, instance.agentAddress]));
+  return {
+    instancesToLaunch: plan.value.launches.map((launch) => ({
+      instanceId: launch.id,
+      capacityProviderArn: provider.CapacityProviderArn,
+      instanceType: launch.type,
+      zone: launch.zone,
+      architecture: launchType.architecture,
+      vcpus: launch.vCpus,
+      memoryMib: launch.memoryMiB,
+    })),
+    environments: plan.value.placements.map((placement) => {
+      const agentAddress = placement.newInstance ? undefined : addressOf.get(placement.instanceId);
+      return {
+        environmentId: newEnvironmentId(),
+        instanceId: placement.instanceId,
+        zone: placement.zone,
+        ...(agentAddress ? { agentAddress } : {}),
+      };
+    }),
+    alreadyReady: present,
+  };
+}
