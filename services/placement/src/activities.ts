@@ -13,6 +13,8 @@ export interface ActivityDeps extends PlanningDeps {
   environments: Environments;
   logger: Logger;
   region: string;
+  /** Init deadline of every environment, ms; 0 = Lambda's rule, max(130 s, the function's timeout). */
+  initTimeoutMs: number;
 }
 
 /** Margin on top of the agent's own init deadline before the call itself gives up. */
@@ -64,7 +66,8 @@ export function createActivities(deps: ActivityDeps): FleetActivities {
     startEnvironment: ({ version, environment, agentAddress }) =>
       guarded(async () => {
         const configuration = await configurationOf(version);
-        const spec = environmentSpec(environment.environmentId, configuration, deps.region);
+        const initTimeoutMs = deps.initTimeoutMs || Math.max(130_000, configuration.Timeout * 1000);
+        const spec = { ...environmentSpec(environment.environmentId, configuration, deps.region), initTimeoutMs };
         const capacityProviderArn = configuration.CapacityProviderConfig?.LambdaManagedInstancesCapacityProviderConfig?.CapacityProviderArn ?? '';
         await environments.place(environment.environmentId, {
           functionName: version.functionName,
@@ -77,7 +80,6 @@ export function createActivities(deps: ActivityDeps): FleetActivities {
           vcpus: vcpusOf(configuration),
           memoryMib: configuration.MemorySize,
         });
-        const initTimeoutMs = Math.max(130_000, configuration.Timeout * 1000);
         const agentClient = clients.agentAt(agentAddress);
         const status = await callUnary(agentClient, agentClient.startEnvironment, { spec }, { deadlineMs: initTimeoutMs + initCallMarginMs });
         if (status.state === 'Ready') {

@@ -5,13 +5,15 @@
  * environment streams (`environment:<id>`).
  */
 import postgres from 'postgres';
-import { envRequired, envString, loadZoneConfig } from '@hearth/config';
+import { envInt, envRequired, envString, loadZoneConfig } from '@hearth/config';
+import { connectBus } from '@hearth/bus';
 import { createEventStore } from '@hearth/event-store';
 import { fleetTaskQueue } from '@hearth/fleet';
 import { runServiceMain } from '@hearth/grpc';
 import { createActivities } from './activities.js';
 import { connectFleetClients } from './clients.js';
 import { Environments, environmentsTable } from './environments/table.js';
+import { watchInstanceLoss } from './instance-loss.js';
 import { startFleetWorker } from './worker.js';
 
 runServiceMain({
@@ -32,7 +34,9 @@ runServiceMain({
     onShutdown(() => clients.close());
 
     const taskQueue = fleetTaskQueue();
+    const initTimeoutMs = envInt('HEARTH_INIT_TIMEOUT_MS', 0, { min: 0, max: 900_000 });
     const activities = createActivities({
+      initTimeoutMs,
       clients,
       environments,
       logger,
@@ -47,6 +51,18 @@ runServiceMain({
       logger,
     });
     onShutdown(() => worker.stop());
+
+    const bus = await connectBus({ url: config.natsUrl, name: 'hearth-placement', logger });
+    onShutdown(() => bus.close());
+    await bus.ensureEventStream();
+    const lossWatcher = await watchInstanceLoss({
+      bus,
+      environments,
+      clients,
+      temporal: { address: config.temporalAddress, namespace: config.temporalNamespace, taskQueue },
+      logger,
+    });
+    onShutdown(() => lossWatcher.stop());
     return { taskQueue };
   },
 });
