@@ -1,15 +1,57 @@
 /**
- * The instance-manager service: runs the instance lifecycle through a provider (local processes now, docker for compose): launch, heartbeat, replace, rotate, drain (issue #3).
- *
- * Today it is a process with a gRPC server and the standard health service and
- * nothing else: it starts, reports SERVING, and shuts down gracefully. Its
- * behaviour arrives with the issue named above; nothing here pretends to do it.
+ * The instance-manager service: the lifecycle of instances (issue #3). It
+ * launches them through a provider (`local`: one agent process per instance
+ * on this host), records each step as an event on `instance:<id>`, watches
+ * heartbeats and exits, and terminates instances on request or when they fail.
+ * Placement consumes the events (relayed to JetStream by the api) to replace
+ * lost instances and re-place their EEs.
  */
+import postgres from 'postgres';
+import { connectBus } from '@hearth/bus';
+import { createEventStore } from '@hearth/event-store';
 import { runServiceMain } from '@hearth/grpc';
+import { instanceManager as proto } from '@hearth/proto';
+import { instanceManagerService } from './grpc-service.js';
+import { loadInstanceManagerConfig } from './instance-manager-config.js';
+import { startInstanceManager } from './instance-manager.js';
+import { createInstanceTable } from './instance-table.js';
+import { createLocalProvider } from './local-provider.js';
 
 runServiceMain({
   name: 'instance-manager',
-  async setup() {
-    return { behaviour: 'none yet' };
+  async setup({ config, logger, addService, onShutdown }) {
+    const settings = loadInstanceManagerConfig(config);
+    const sql = postgres(settings.databaseUrl, { max: 5, onnotice: () => {}, connect_timeout: 10 });
+    onShutdown(() => sql.end({ timeout: 5 }));
+    const table = createInstanceTable(settings.schema);
+    const store = await createEventStore({ sql, schema: settings.schema, inlineProjections: [table.projection] });
+
+    const bus = await connectBus({ url: config.natsUrl, name: 'hearth-instance-manager', logger });
+    onShutdown(() => bus.close());
+
+    const provider = createLocalProvider({
+      agentEntry: settings.agentEntry,
+      dataDir: settings.dataDir,
+      natsUrl: config.natsUrl,
+      natsPrefix: bus.prefix,
+      region: config.region,
+      logLevel: settings.logLevel,
+      maxLogBytes: settings.agentLogMaxBytes,
+    });
+    const manager = await startInstanceManager({
+      store,
+      table,
+      provider,
+      bus,
+      logger,
+      heartbeatTimeoutMs: settings.heartbeatTimeoutMs,
+      launchTimeoutMs: settings.launchTimeoutMs,
+      agentStopTimeoutMs: settings.agentStopTimeoutMs,
+      maxInstances: settings.maxInstances,
+    });
+    // Registered last, so it runs first: instances are terminated while Postgres and NATS are still open.
+    onShutdown(() => manager.close());
+    addService(proto.InstanceManagerServiceService, instanceManagerService(manager, logger));
+    return { provider: provider.name, agentEntry: settings.agentEntry, heartbeatTimeoutMs: settings.heartbeatTimeoutMs };
   },
 });
