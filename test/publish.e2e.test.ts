@@ -7,6 +7,7 @@ import {
   CreateCapacityProviderCommand,
   CreateFunctionCommand,
   DeleteFunctionCommand,
+  GetCapacityProviderCommand,
   GetFunctionConfigurationCommand,
   LambdaClient,
   ListVersionsByFunctionCommand,
@@ -41,6 +42,12 @@ async function createProvider(name: string, maxVCpuCount?: number): Promise<stri
       ...(maxVCpuCount ? { CapacityProviderScalingConfig: { MaxVCpuCount: maxVCpuCount } } : {}),
     }),
   );
+  // A provider takes functions once Active, a moment after it is created.
+  const deadline = Date.now() + 10_000;
+  while ((await lambda.send(new GetCapacityProviderCommand({ CapacityProviderName: name }))).CapacityProvider?.State !== 'Active') {
+    if (Date.now() > deadline) throw new Error(`capacity provider ${name} did not become Active`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   return CapacityProvider!.CapacityProviderArn!;
 }
 
