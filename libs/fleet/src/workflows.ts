@@ -16,14 +16,17 @@ import { versionFailureReasonCodes } from './contract.js';
 
 const finalTypes = [...versionFailureReasonCodes, 'ResourceNotFoundException', 'InvalidParameterValueException'];
 
-// Fleet calls are short; init may take up to 15 minutes (Lambda's limit) and is bounded by the agent's own deadline.
+// Activities heartbeat every 2 s: a worker that dies is noticed after 10 s and its activities retried
+// elsewhere, instead of after their whole start-to-close timeout. Fleet calls are short; init may take
+// up to 15 minutes (Lambda's limit) and is bounded by the agent's own deadline.
 const fleet = proxyActivities<FleetActivities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '10 s', maximumAttempts: 8, nonRetryableErrorTypes: finalTypes },
 });
 const init = proxyActivities<Pick<FleetActivities, 'startEnvironment'>>({
   startToCloseTimeout: '16 minutes',
-  heartbeatTimeout: undefined,
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 s', maximumAttempts: 3, nonRetryableErrorTypes: finalTypes },
 });
 

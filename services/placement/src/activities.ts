@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { LambdaError, ResourceNotFoundException } from '@hearth/errors';
 import type { FleetActivities, VersionRef } from '@hearth/fleet';
 import type { Logger } from '@hearth/telemetry';
@@ -33,11 +33,23 @@ function asFailure(error: unknown): unknown {
   return error;
 }
 
+/** How often a running activity tells Temporal it is alive (the workflows' heartbeat timeout is 10 s). */
+const heartbeatIntervalMs = 2_000;
+
+/**
+ * Runs an activity body: heartbeats while it runs, so a placement process that
+ * dies mid-activity is noticed in seconds and the activity retried on another
+ * (or the restarted) worker — and maps its errors to Temporal failures.
+ */
 async function guarded<T>(fn: () => Promise<T>): Promise<T> {
+  const context = Context.current();
+  const heartbeat = setInterval(() => context.heartbeat(), heartbeatIntervalMs);
   try {
     return await fn();
   } catch (error) {
     throw asFailure(error);
+  } finally {
+    clearInterval(heartbeat);
   }
 }
 

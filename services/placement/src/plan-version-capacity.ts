@@ -56,6 +56,11 @@ export async function planVersionCapacity(
     includeTerminated: false,
   });
   const rows = await deps.environments.onInstances(instances.map((instance) => instance.instanceId));
+  const rowsByInstance = new Map<string, typeof rows>();
+  for (const row of rows) {
+    const instanceId = row.state.placement!.instanceId;
+    rowsByInstance.set(instanceId, [...(rowsByInstance.get(instanceId) ?? []), row]);
+  }
   const fleet: FleetInstance[] = instances.map((instance) => ({
     id: instance.instanceId,
     type: instance.instanceType,
@@ -63,9 +68,7 @@ export async function planVersionCapacity(
     state: instance.state as InstanceState,
     vCpus: instance.vcpus,
     memoryMiB: instance.memoryMib,
-    environments: rows
-      .filter((row) => row.state.placement?.instanceId === instance.instanceId)
-      .map((row) => ({
+    environments: (rowsByInstance.get(instance.instanceId) ?? []).map((row) => ({
         id: row.environmentId,
         version: row.state.placement!.functionArn,
         vCpus: row.state.placement!.vcpus,
