@@ -13,11 +13,14 @@ import {
   ListVersionsByFunctionCommand,
   PublishVersionCommand,
   ResourceNotFoundException,
+  UpdateFunctionCodeCommand,
   type CreateFunctionCommandInput,
   type FunctionConfiguration,
 } from '@aws-sdk/client-lambda';
 import { strToU8, zipSync } from 'fflate';
+import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workflowIds } from '@hearth/fleet';
 import { callUnary, createClient } from '@hearth/grpc';
 import { agent, instanceManager } from '@hearth/proto';
 import { startTestCluster, type TestCluster } from '@hearth/testing';
@@ -146,6 +149,16 @@ describe('publishing a version', () => {
     const result = await invokeOnce(ready[0]!.agentAddress, ready[0]!.environmentId, { hello: 'world' });
     expect(result.functionError).toBeUndefined();
     expect(result.body).toEqual({ echo: { hello: 'world' }, version: '1' });
+
+    // The deployment is a Temporal workflow whose history shows it completed with the version Active.
+    const connection = await Connection.connect({ address: cluster.infra.temporalAddress });
+    try {
+      const handle = new Client({ connection }).workflow.getHandle(workflowIds.publishVersion({ functionName: 'node-fn', version: '1' }));
+      expect((await handle.describe()).status.name).toBe('COMPLETED');
+      expect(await handle.result()).toMatchObject({ state: 'Active', environments: 3 });
+    } finally {
+      await connection.close();
+    }
   });
 
   it('makes a Python version Active on the same instances (packing before launching)', async () => {
@@ -175,6 +188,35 @@ describe('publishing a version', () => {
     expect(again.Version).toBe('1');
     const { Versions } = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'node-fn' }));
     expect(Versions?.map((v) => v.Version)).toEqual(['$LATEST', '1']);
+  });
+});
+
+describe('$LATEST.PUBLISHED', () => {
+  it('republishes in place: new code on new environments, then the old ones retire', async () => {
+    const providerArn = await createProvider('rolling');
+    const code = (answer: string) => ({ ZipFile: zipOf({ 'index.mjs': `export const handler = async () => '${answer}';` }) });
+    await lambda.send(new CreateFunctionCommand(functionInput('rolling-fn', providerArn, { Code: code('old'), Publish: false })));
+    const first = await lambda.send(new PublishVersionCommand({ FunctionName: 'rolling-fn', PublishTo: 'LATEST_PUBLISHED' }));
+    expect(first.Version).toBe('$LATEST.PUBLISHED');
+    expect((await settled('rolling-fn', '$LATEST.PUBLISHED')).State).toBe('Active');
+
+    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'rolling-fn', ZipFile: code('new').ZipFile, Publish: true, PublishTo: 'LATEST_PUBLISHED' }));
+    const deadline = Date.now() + 60_000;
+    let configuration: FunctionConfiguration;
+    do {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      configuration = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'rolling-fn', Qualifier: '$LATEST.PUBLISHED' }));
+      if (Date.now() > deadline) throw new Error('the republish did not finish');
+    } while (configuration.LastUpdateStatus === 'InProgress');
+    expect(configuration).toMatchObject({ State: 'Active', LastUpdateStatus: 'Successful' });
+
+    const live = (await fleetOf(providerArn)).flatMap(({ instance, environments }) =>
+      environments.filter((e) => e.state === 'Ready' && e.functionArn.includes(':rolling-fn:')).map((e) => ({ agentAddress: instance.agentAddress, environmentId: e.environmentId })),
+    );
+    expect(live).toHaveLength(3);
+    for (const environment of live) {
+      expect((await invokeOnce(environment.agentAddress, environment.environmentId, {})).body).toBe('new');
+    }
   });
 });
 

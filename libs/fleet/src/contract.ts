@@ -10,6 +10,11 @@ export interface VersionRef {
   functionName: string;
   /** A published version: `1`, `2`, … or `$LATEST.PUBLISHED`. */
   version: string;
+  /**
+   * The version's RevisionId the work is for. `$LATEST.PUBLISHED` is republished in
+   * place, so its environments are told apart by revision. Default: the current one.
+   */
+  revisionId?: string;
 }
 
 /** An instance the plan launches. */
@@ -90,8 +95,12 @@ export interface FleetActivities {
   terminateIdleInstance(input: { instanceId: string; reason: string }): Promise<void>;
   /** Environments of a version (or all versions of a function) that are not stopped. */
   listEnvironments(input: { functionName: string; version?: string }): Promise<Array<{ environmentId: string; instanceId: string }>>;
+  /** The RevisionId the version has now (the publish workflow pins it once, at its start). */
+  currentRevision(version: VersionRef): Promise<string>;
   /** Marks the version Active. */
   activateVersion(version: VersionRef): Promise<void>;
+  /** Stops the version's environments of other revisions (a republished `$LATEST.PUBLISHED`'s old code), releasing idle instances. */
+  retireStaleEnvironments(version: VersionRef & { revisionId: string }): Promise<number>;
   /** Marks the version Failed with a Lambda reason code. */
   failVersion(input: { version: VersionRef; reasonCode: string; reason: string }): Promise<void>;
   /** Tells the api that a teardown finished, so it completes the deletion it started. */

@@ -74,9 +74,13 @@ async function carryOut(version: VersionRef, desiredEnvironments: number, compen
 export async function publishVersion(input: PublishVersionInput): Promise<PublishVersionResult> {
   const desired = input.desiredEnvironments ?? 3;
   const compensations: Array<() => Promise<void>> = [];
+  // Pinned once, so every step of this run works for the same snapshot even if the version is republished meanwhile.
+  const version: VersionRef = { ...input.version, revisionId: input.version.revisionId ?? (await fleet.currentRevision(input.version)) };
   try {
-    const environments = await carryOut(input.version, desired, compensations);
-    await fleet.activateVersion(input.version);
+    const environments = await carryOut(version, desired, compensations);
+    await fleet.activateVersion(version);
+    // A republished $LATEST.PUBLISHED served from its previous environments until now; retire them.
+    await fleet.retireStaleEnvironments({ ...version, revisionId: version.revisionId! });
     return { state: 'Active', environments };
   } catch (error) {
     if (isCancellation(error)) throw error;
@@ -85,7 +89,7 @@ export async function publishVersion(input: PublishVersionInput): Promise<Publis
     for (const compensate of compensations.reverse()) {
       await compensate().catch(() => undefined);
     }
-    await fleet.failVersion({ version: input.version, reasonCode, reason });
+    await fleet.failVersion({ version, reasonCode, reason });
     return { state: 'Failed', environments: 0, stateReasonCode: reasonCode, stateReason: reason };
   }
 }

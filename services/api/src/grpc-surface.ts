@@ -81,13 +81,14 @@ export function grpcServices(plane: ControlPlane, logger: Logger): Array<[Servic
       unaryHandlers(
         lifecycle.FunctionLifecycleServiceService,
         {
-          activateVersion: async (request) => ({ state: await plane.activateVersion(request.functionName, request.version) }),
+          activateVersion: async (request) => ({ state: await plane.activateVersion(request.functionName, request.version, request.revisionId) }),
           failVersion: async (request) => ({
             state: await plane.failVersion(
               request.functionName,
               request.version,
               request.stateReasonCode ?? 'InternalError',
               request.stateReason ?? 'The fleet workflow failed without a reason',
+              request.revisionId,
             ),
           }),
           completeTeardown: async (request) => ({ state: await plane.completeTeardown(request.functionName, request.version) }),

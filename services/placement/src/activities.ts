@@ -57,6 +57,24 @@ async function guarded<T>(fn: () => Promise<T>): Promise<T> {
 export function createActivities(deps: ActivityDeps): FleetActivities {
   const { clients, environments, logger } = deps;
 
+  const stopEnvironment = async (environmentId: string, reason: string) => {
+    const row = await environments.get(environmentId);
+    const agentAddress = row?.state.placement?.agentAddress;
+    if (agentAddress) {
+      const agentClient = clients.agentAt(agentAddress);
+      // An agent that is gone has stopped its environments with it; record the stop all the same.
+      await callUnary(agentClient, agentClient.stopEnvironment, { environmentId, graceMs: 2_000 }, { deadlineMs: 10_000 }).catch(
+        (error: unknown) => logger.warn({ err: error, environmentId }, 'agent did not confirm the stop; recording it as stopped'),
+      );
+    }
+    if (row) await environments.record(environmentId, { type: 'EnvironmentStopped', data: { reason } });
+  };
+
+  const terminateIfIdle = async (instanceId: string, reason: string) => {
+    if ((await environments.onInstances([instanceId])).length > 0) return;
+    await callUnary(clients.instances, clients.instances.terminateInstance, { instanceId, reason }, { deadlineMs: 30_000 });
+  };
+
   const configurationOf = (ref: VersionRef) =>
     callUnary(clients.functions, clients.functions.getFunctionConfiguration, { FunctionName: ref.functionName, Qualifier: ref.version });
 
@@ -84,6 +102,7 @@ export function createActivities(deps: ActivityDeps): FleetActivities {
         await environments.place(environment.environmentId, {
           functionName: version.functionName,
           version: version.version,
+          revisionId: version.revisionId ?? configuration.RevisionId,
           functionArn: configuration.FunctionArn,
           capacityProviderArn,
           instanceId: environment.instanceId,
@@ -107,25 +126,9 @@ export function createActivities(deps: ActivityDeps): FleetActivities {
         throw ApplicationFailure.nonRetryable(reason, reasonCode);
       }),
 
-    stopEnvironment: ({ environmentId, reason }) =>
-      guarded(async () => {
-        const row = await environments.get(environmentId);
-        const agentAddress = row?.state.placement?.agentAddress;
-        if (agentAddress) {
-          const agentClient = clients.agentAt(agentAddress);
-          // An agent that is gone has stopped its environments with it; record the stop all the same.
-          await callUnary(agentClient, agentClient.stopEnvironment, { environmentId, graceMs: 2_000 }, { deadlineMs: 10_000 }).catch(
-            (error: unknown) => logger.warn({ err: error, environmentId }, 'agent did not confirm the stop; recording it as stopped'),
-          );
-        }
-        if (row) await environments.record(environmentId, { type: 'EnvironmentStopped', data: { reason } });
-      }),
+    stopEnvironment: ({ environmentId, reason }) => guarded(() => stopEnvironment(environmentId, reason)),
 
-    terminateIdleInstance: ({ instanceId, reason }) =>
-      guarded(async () => {
-        if ((await environments.onInstances([instanceId])).length > 0) return;
-        await callUnary(clients.instances, clients.instances.terminateInstance, { instanceId, reason }, { deadlineMs: 30_000 });
-      }),
+    terminateIdleInstance: ({ instanceId, reason }) => guarded(() => terminateIfIdle(instanceId, reason)),
 
     listEnvironments: ({ functionName, version }) =>
       guarded(async () =>
@@ -135,9 +138,25 @@ export function createActivities(deps: ActivityDeps): FleetActivities {
         })),
       ),
 
+    currentRevision: (version) => guarded(async () => (await configurationOf(version)).RevisionId),
+
     activateVersion: (version) =>
       guarded(async () => {
-        await callUnary(clients.lifecycle, clients.lifecycle.activateVersion, { functionName: version.functionName, version: version.version });
+        await callUnary(clients.lifecycle, clients.lifecycle.activateVersion, {
+          functionName: version.functionName,
+          version: version.version,
+          ...(version.revisionId ? { revisionId: version.revisionId } : {}),
+        });
+      }),
+
+    retireStaleEnvironments: ({ functionName, version, revisionId }) =>
+      guarded(async () => {
+        const stale = (await environments.ofFunction(functionName, version)).filter((row) => row.state.placement?.revisionId !== revisionId);
+        for (const row of stale) await stopEnvironment(row.environmentId, `replaced by revision ${revisionId}`);
+        for (const instanceId of new Set(stale.map((row) => row.state.placement!.instanceId))) {
+          await terminateIfIdle(instanceId, `environments of ${functionName}:${version} replaced`);
+        }
+        return stale.length;
       }),
 
     failVersion: ({ version, reasonCode, reason }) =>
@@ -147,6 +166,7 @@ export function createActivities(deps: ActivityDeps): FleetActivities {
           version: version.version,
           stateReasonCode: reasonCode,
           stateReason: reason,
+          ...(version.revisionId ? { revisionId: version.revisionId } : {}),
         });
       }),
 

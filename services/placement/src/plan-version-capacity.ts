@@ -14,6 +14,11 @@ export interface PlanningDeps {
   zones: ZoneConfig;
 }
 
+/** Environments of one version and one revision of its snapshot are interchangeable: one key for both. */
+function environmentKey(functionArn: string, revisionId: string | undefined): string {
+  return `${functionArn}#${revisionId ?? ''}`;
+}
+
 /** EC2-shaped ids: `i-` and 17 hex digits; environments `ee-` and 16. */
 const newInstanceId = () => `i-${randomBytes(9).toString('hex').slice(0, 17)}`;
 const newEnvironmentId = () => `ee-${randomBytes(8).toString('hex')}`;
@@ -70,17 +75,19 @@ export async function planVersionCapacity(
     memoryMiB: instance.memoryMib,
     environments: (rowsByInstance.get(instance.instanceId) ?? []).map((row) => ({
         id: row.environmentId,
-        version: row.state.placement!.functionArn,
+        version: environmentKey(row.state.placement!.functionArn, row.state.placement!.revisionId),
         vCpus: row.state.placement!.vcpus,
         memoryMiB: row.state.placement!.memoryMib,
       })),
   }));
 
-  const versionKey = configuration.FunctionArn;
+  const revisionId = input.version.revisionId ?? configuration.RevisionId;
+  const versionKey = environmentKey(configuration.FunctionArn, revisionId);
   const liveInstances = new Set(fleet.filter((instance) => holdsZoneShare(instance.state)).map((instance) => instance.id));
   const present = rows.filter(
     (row) =>
-      row.state.placement?.functionArn === versionKey &&
+      row.state.placement !== undefined &&
+      environmentKey(row.state.placement.functionArn, row.state.placement.revisionId) === versionKey &&
       (row.state.status === 'Starting' || row.state.status === 'Ready') &&
       liveInstances.has(row.state.placement.instanceId),
   ).length;

@@ -69,9 +69,9 @@ export interface FunctionOperations {
   PublishVersion(input: PublishVersionRequest): Promise<FunctionConfiguration>;
   ListVersionsByFunction(input: ListVersionsByFunctionRequest): Promise<ListVersionsByFunctionResponse>;
   /** A fleet workflow made the version's environments Ready. Idempotent. */
-  activateVersion(functionName: string, version: string): Promise<string>;
+  activateVersion(functionName: string, version: string, revisionId?: string): Promise<string>;
   /** A fleet workflow could not make the version real capacity. Idempotent. */
-  failVersion(functionName: string, version: string, reasonCode: string, reason: string): Promise<string>;
+  failVersion(functionName: string, version: string, reasonCode: string, reason: string, revisionId?: string): Promise<string>;
   /** A teardown workflow stopped every environment of a version (or of the whole function). */
   completeTeardown(functionName: string, version?: string): Promise<string>;
   /**
@@ -186,7 +186,7 @@ export function functionOperations(deps: ControlPlaneDeps): FunctionOperations {
     for (const event of events) {
       const start =
         event.type === 'FunctionVersionPublished'
-          ? fleet.startPublish({ version: { functionName, version: event.data.Version } })
+          ? fleet.startPublish({ version: { functionName, version: event.data.Version, revisionId: event.data.RevisionId } })
           : event.type === 'FunctionVersionDeletionStarted'
             ? fleet.startTeardown({ functionName, version: event.data.Version, reason: `version ${event.data.Version} deleted` })
             : event.type === 'FunctionDeletionStarted'
@@ -225,7 +225,7 @@ export function functionOperations(deps: ControlPlaneDeps): FunctionOperations {
         if (version.State === 'Deleting') {
           await fleet.startTeardown({ functionName, version: version.Version, reason: `version ${version.Version} deleted` });
         } else if (versionInProgress(version)) {
-          await fleet.startPublish({ version: { functionName, version: version.Version } });
+          await fleet.startPublish({ version: { functionName, version: version.Version, revisionId: version.RevisionId } });
         }
       }
     }
@@ -324,13 +324,26 @@ export function functionOperations(deps: ControlPlaneDeps): FunctionOperations {
 
     codePackage: (sha256Hex) => codeStore.get(sha256Hex),
 
-    activateVersion: (functionName, version) =>
-      lifecycle(functionName, { type: 'ActivateVersion', data: { FunctionName: functionName, Version: version } }, version),
-
-    failVersion: (functionName, version, reasonCode, reason) =>
+    activateVersion: (functionName, version, revisionId) =>
       lifecycle(
         functionName,
-        { type: 'FailVersion', data: { FunctionName: functionName, Version: version, StateReasonCode: reasonCode as ManagedInstancesReasonCode, StateReason: reason } },
+        { type: 'ActivateVersion', data: { FunctionName: functionName, Version: version, ...(revisionId ? { RevisionId: revisionId } : {}) } },
+        version,
+      ),
+
+    failVersion: (functionName, version, reasonCode, reason, revisionId) =>
+      lifecycle(
+        functionName,
+        {
+          type: 'FailVersion',
+          data: {
+            FunctionName: functionName,
+            Version: version,
+            StateReasonCode: reasonCode as ManagedInstancesReasonCode,
+            StateReason: reason,
+            ...(revisionId ? { RevisionId: revisionId } : {}),
+          },
+        },
         version,
       ),
 

@@ -8,6 +8,8 @@
 export interface EnvironmentPlacement {
   functionName: string;
   version: string;
+  /** The version's RevisionId whose snapshot this environment runs (`$LATEST.PUBLISHED` is republished in place). */
+  revisionId: string;
   /** Qualified ARN of the version. */
   functionArn: string;
   capacityProviderArn: string;
