@@ -375,15 +375,17 @@ describe('events', () => {
   afterAll(async () => bus?.close());
 
   it('are in Postgres in commit order and on the JetStream stream in the same order, each exactly once', async () => {
-    const rows = await sql`SELECT position, event_id FROM hearth.events ORDER BY position`;
-    expect(rows.length).toBeGreaterThan(10);
     bus = await connectBus({ url: cluster.infra.natsUrl, name: 'e2e-reader', prefix: cluster.natsPrefix, logger: createLogger('e2e') });
+    // Activations are appended just after their create returns; read both sides until the relay has caught up.
     const deadline = Date.now() + 10_000;
+    let rows = await sql`SELECT position FROM hearth.events ORDER BY position`;
     let info = await bus.jsm.streams.info(bus.eventStreamName);
-    while (info.state.messages < rows.length && Date.now() < deadline) {
+    while (info.state.messages !== rows.length && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));
+      rows = await sql`SELECT position FROM hearth.events ORDER BY position`;
       info = await bus.jsm.streams.info(bus.eventStreamName);
     }
+    expect(rows.length).toBeGreaterThan(10);
     expect(info.state.messages).toBe(rows.length);
     const published: number[] = [];
     for (let seq = 1; seq <= info.state.last_seq; seq += 1) {
