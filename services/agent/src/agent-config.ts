@@ -21,6 +21,21 @@ export interface AgentConfig {
   workDir: string;
   /** Directory of the runtime bootstraps (`HEARTH_RUNTIMES_DIR`). Default: `runtimes/` of this checkout. */
   runtimesDir: string | undefined;
+  /**
+   * host:port the router dials for InvokeStream, as load reports name it (`HEARTH_AGENT_ADDRESS`).
+   * Default: the address the gRPC server bound, with a wildcard host replaced by this host's name.
+   */
+  advertisedAddress: string | undefined;
+  /** Interval of load reports on `instance.<id>.load`, ms (`HEARTH_LOAD_REPORT_INTERVAL_MS`). Default 250. */
+  loadReportIntervalMs: number;
+  /** Interval of CPU and memory samples of the EEs, ms (`HEARTH_LOAD_SAMPLE_INTERVAL_MS`). Default 250. */
+  sampleIntervalMs: number;
+  /** Window CPU pressure is averaged over, ms (`HEARTH_CPU_WINDOW_MS`). Default 1000. */
+  cpuWindowMs: number;
+  /** CPU over the window, percent of an EE's vCPU share or of the instance's vCPUs, that rejects new work while some is in flight (`HEARTH_CPU_REJECT_PERCENT`). Default 95. */
+  cpuRejectPercent: number;
+  /** Resident memory, percent of an EE's MemorySize or of the instance's memory, that rejects new work (`HEARTH_MEMORY_REJECT_PERCENT`). Default 90. */
+  memoryRejectPercent: number;
 }
 
 const instanceIdPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
@@ -31,6 +46,25 @@ function positiveNumber(name: string, fallback: number, env: Env): number {
   const value = Number(raw);
   if (!Number.isFinite(value) || value <= 0) throw new ConfigError(`${name}=${raw} is not a positive number`);
   return value;
+}
+
+function percent(name: string, fallback: number, env: Env): number {
+  const value = positiveNumber(name, fallback, env);
+  if (value > 100) throw new ConfigError(`${name}=${env[name]} is not a percentage in (0, 100]`);
+  return value;
+}
+
+/**
+ * The address load reports advertise: `HEARTH_AGENT_ADDRESS` when set, else the
+ * bound one, where a wildcard host (`0.0.0.0`, `::`) — reachable but not
+ * dialable — becomes `hostname`.
+ */
+export function advertisedAgentAddress(bound: string, configured: string | undefined, hostname: string): string {
+  if (configured) return configured;
+  const colon = bound.lastIndexOf(':');
+  const host = bound.slice(0, colon);
+  if (host === '0.0.0.0' || host === '::' || host === '[::]') return `${hostname}${bound.slice(colon)}`;
+  return bound;
 }
 
 /** Reads the agent's settings; throws ConfigError naming a missing or malformed variable. */
@@ -50,5 +84,11 @@ export function loadAgentConfig(env: Env = process.env): AgentConfig {
     memoryMib: positiveNumber('HEARTH_INSTANCE_MEMORY_MIB', 4096, env),
     workDir: join(dataDir, 'instances', instanceId),
     runtimesDir: env.HEARTH_RUNTIMES_DIR ? resolve(env.HEARTH_RUNTIMES_DIR) : undefined,
+    advertisedAddress: env.HEARTH_AGENT_ADDRESS || undefined,
+    loadReportIntervalMs: positiveNumber('HEARTH_LOAD_REPORT_INTERVAL_MS', 250, env),
+    sampleIntervalMs: positiveNumber('HEARTH_LOAD_SAMPLE_INTERVAL_MS', 250, env),
+    cpuWindowMs: positiveNumber('HEARTH_CPU_WINDOW_MS', 1_000, env),
+    cpuRejectPercent: percent('HEARTH_CPU_REJECT_PERCENT', 95, env),
+    memoryRejectPercent: percent('HEARTH_MEMORY_REJECT_PERCENT', 90, env),
   };
 }

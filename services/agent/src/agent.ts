@@ -5,11 +5,16 @@ import { detectRuntimes, type RuntimeInterpreter } from '@hearth/config';
 import { InvalidParameterValueException, ResourceConflictException, ResourceNotFoundException } from '@hearth/errors';
 import type { agent } from '@hearth/proto';
 import type { Logger } from '@hearth/telemetry';
-import { concurrencyAdmission, type AdmissionPolicy } from './admission.js';
+import type { Meter } from '@opentelemetry/api';
+import { emptyUsage, goodputAdmission, type AdmissionPolicy, type GoodputThresholds } from './admission.js';
 import { ExecutionEnvironment, type InvokeRequest } from './environment.js';
 import { startHeartbeats, type HeartbeatPublisher, type Heartbeats } from './heartbeat.js';
 import { createInterpreterPlanner, defaultSandboxUser, type SandboxUser } from './interpreter-plan.js';
 import type { InvocationOutcome } from './invocation-broker.js';
+import { startLoadReports, type LoadReports } from './load-report.js';
+import { capacityProviderNameOf, createAgentMetrics } from './metrics.js';
+import { createProcfsSampler, type ProcessSampler } from './proc-sampler.js';
+import { ResourceMonitor } from './resource-monitor.js';
 
 /** Options of createAgent. */
 export interface AgentOptions {
@@ -21,8 +26,16 @@ export interface AgentOptions {
   region?: string;
   /** Where packages come from: the code store's `get(sha256Hex)`. */
   codeStore: { get(sha256Hex: string): Promise<Uint8Array | undefined> };
-  /** Publishes heartbeats on `instance.<instanceId>.heartbeat`; undefined = no heartbeats (tests of other parts). */
+  /** Publishes heartbeats on `instance.<instanceId>.heartbeat` and load reports on `instance.<instanceId>.load`; undefined = neither (tests of other parts). */
   bus?: HeartbeatPublisher;
+  /** Availability zone of the instance (`HEARTH_ZONE`), in load reports and spans. Default empty. */
+  zone?: string;
+  /** ARN of the instance's capacity provider (`HEARTH_CAPACITY_PROVIDER_ARN`), in load reports and metric dimensions. Default empty. */
+  capacityProviderArn?: string;
+  /** vCPUs of the instance (`HEARTH_INSTANCE_VCPUS`): instance-wide CPU pressure is measured against them. Default 2. */
+  instanceVcpus?: number;
+  /** Memory of the instance, MiB (`HEARTH_INSTANCE_MEMORY_MIB`): instance-wide memory pressure is measured against it. Default 4096. */
+  instanceMemoryMib?: number;
   logger: Logger;
   /** Runtimes this instance runs. Default detectRuntimes() (`HEARTH_RUNTIMES`, this Node.js, the python3 on PATH). */
   runtimes?: ReadonlyMap<string, RuntimeInterpreter>;
@@ -30,8 +43,20 @@ export interface AgentOptions {
   runtimesDir?: string;
   /** The user EEs run as. Default `nobody` (65534) when the agent is root, else the agent's own user; null = never switch. */
   sandboxUser?: SandboxUser | null;
-  /** Admission of invocations to an EE. Default concurrencyAdmission (at most max concurrency taken). */
+  /** Admission of invocations to an EE. Default goodputAdmission(goodput): concurrency, memory and CPU pressure. */
   admission?: AdmissionPolicy;
+  /** Thresholds of the default admission (`HEARTH_CPU_REJECT_PERCENT` 95, `HEARTH_MEMORY_REJECT_PERCENT` 90). */
+  goodput?: GoodputThresholds;
+  /** Where CPU and memory of the EEs' process groups come from. Default /proc (createProcfsSampler). */
+  sampler?: ProcessSampler;
+  /** Interval of resource samples, ms (`HEARTH_LOAD_SAMPLE_INTERVAL_MS`). Default 250. */
+  sampleIntervalMs?: number;
+  /** Window CPU pressure is averaged over, ms (`HEARTH_CPU_WINDOW_MS`). Default 1000. */
+  cpuWindowMs?: number;
+  /** Interval of load reports, ms (`HEARTH_LOAD_REPORT_INTERVAL_MS`). Default 250. */
+  loadReportIntervalMs?: number;
+  /** Meter of the EE metrics. Default the global MeterProvider's (a no-op unless one is configured). */
+  meter?: Meter;
   /** Interval of heartbeats, ms. Default 1000. */
   heartbeatIntervalMs?: number;
   /** Size at which an EE's output.log rotates, bytes. Default 8 MiB. */
@@ -52,7 +77,15 @@ export interface Agent {
   listEnvironments(): agent.EnvironmentStatus[];
   /** Runs one invocation on one EE. */
   invoke(environmentId: string, request: InvokeRequest, signal?: AbortSignal): Promise<InvocationOutcome>;
-  /** Stops every EE (each bounded by the shutdown grace) and the heartbeats. Idempotent. */
+  /** The EE of that id (any state), for InvokeStream. */
+  environment(environmentId: string): ExecutionEnvironment | undefined;
+  /**
+   * Starts publishing load reports (needs `bus`), naming `agentAddress` (host:port
+   * of this agent's gRPC server) as where to send invocations. Called once the
+   * server is bound. Idempotent.
+   */
+  startLoadReports(agentAddress: string): void;
+  /** Stops every EE (each bounded by the shutdown grace), then load reports (one last, empty) and heartbeats. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -80,7 +113,22 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   const shutdownGraceMs = options.shutdownGraceMs ?? 2_000;
   const fetches = new Map<string, Promise<Uint8Array | undefined>>();
   let heartbeats: Heartbeats | undefined;
+  let loadReports: LoadReports | undefined;
   let closing: Promise<void> | undefined;
+  const zone = options.zone ?? '';
+  const capacityProviderArn = options.capacityProviderArn ?? '';
+  const instance = { vcpus: options.instanceVcpus ?? 2, memoryMib: options.instanceMemoryMib ?? 4096, usage: emptyUsage() };
+  const liveEnvironments = function* (): Generator<ExecutionEnvironment> {
+    for (const environment of environments.values()) if (environment.reportedState !== undefined) yield environment;
+  };
+  const monitor = new ResourceMonitor({
+    sampler: options.sampler ?? createProcfsSampler(),
+    environments: liveEnvironments,
+    instance,
+    intervalMs: options.sampleIntervalMs ?? 250,
+    windowMs: options.cpuWindowMs ?? 1_000,
+  });
+  const metrics = createAgentMetrics({ environments: liveEnvironments, ...(options.meter ? { meter: options.meter } : {}) });
 
   const planner = createInterpreterPlanner({
     sandboxUser: options.sandboxUser === null ? undefined : (options.sandboxUser ?? defaultSandboxUser()),
@@ -104,12 +152,19 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     runtimes,
     runtimesDir: options.runtimesDir ?? defaultRuntimesDir,
     planner,
-    admission: options.admission ?? concurrencyAdmission,
+    admission: options.admission ?? goodputAdmission(options.goodput),
+    instanceUsage: instance.usage,
+    metrics,
+    instanceId,
+    zone,
+    capacityProviderName: capacityProviderNameOf(capacityProviderArn),
     logger,
     outputLogMaxBytes: options.outputLogMaxBytes ?? 8 * 1024 * 1024,
     onChange: (environment: ExecutionEnvironment) => {
       if (environment.state === 'Failed' || environment.state === 'Stopped') retain(environment.id);
       heartbeats?.soon();
+      // Every change of an EE's state is a change of what the router may use: report it at once.
+      loadReports?.now();
     },
   };
 
@@ -181,15 +236,42 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       if (!environment) return Promise.reject(new ResourceNotFoundException(`Environment ${environmentId} is not on instance ${instanceId}`));
       return environment.invoke(request, signal);
     },
+    environment(environmentId) {
+      return environments.get(environmentId);
+    },
+    startLoadReports(agentAddress) {
+      if (loadReports || closing || !options.bus) return;
+      loadReports = startLoadReports({
+        bus: options.bus,
+        agentAddress,
+        intervalMs: options.loadReportIntervalMs ?? 250,
+        environments: liveEnvironments,
+        instance: reportedInstance,
+        logger,
+      });
+    },
     close() {
       closing ??= (async () => {
         await Promise.all([...environments.values()].map((environment) => environment.stop(shutdownGraceMs)));
+        loadReports?.stop();
+        monitor.stop();
         await heartbeats?.stop();
       })();
       return closing;
     },
   };
 
+  const reportedInstance = {
+    instanceId,
+    zone,
+    capacityProviderArn,
+    memoryMib: instance.memoryMib,
+    cpuPercent: () => instance.usage.cpuPercent,
+    environmentsCpuPercent: () => monitor.environmentsCpuPercent,
+    memoryMiB: () => instance.usage.memoryMiB,
+  };
+
+  monitor.start();
   if (options.bus) {
     heartbeats = startHeartbeats({
       bus: options.bus,

@@ -4,14 +4,16 @@ import type { RuntimeInterpreter } from '@hearth/config';
 import { InvalidParameterValueException, RequestTooLargeException, ServiceUnavailableException } from '@hearth/errors';
 import type { agent } from '@hearth/proto';
 import type { Logger } from '@hearth/telemetry';
-import type { AdmissionPolicy } from './admission.js';
+import type { Attributes } from '@opentelemetry/api';
+import { emptyUsage, reject, RejectionReason, type AdmissionDecision, type AdmissionPolicy, type Rejection, type ResourceUsage } from './admission.js';
 import { effectiveMaxConcurrency, type RuntimeFamily } from './concurrency.js';
 import { buildEnvironmentVariables, logStreamName } from './ee-variables.js';
 import { EnvironmentFailure } from './environment-failure.js';
 import type { InterpreterPlanner } from './interpreter-plan.js';
-import { InvocationBroker, type InvocationOutcome } from './invocation-broker.js';
+import { InvocationBroker, type BrokerStats, type InvocationOutcome, type InvocationSink } from './invocation-broker.js';
 import type { LambdaErrorBody } from './invocation-errors.js';
 import { createOutputCapture, type OutputCapture } from './output-capture.js';
+import { environmentMetricAttributes, type AgentMetrics, type EnvironmentMetricAttributes } from './metrics.js';
 import { extractPackage } from './package-unzip.js';
 import { defaultMaxBodyBytes, startRuntimeApiServer, type RuntimeApiServer } from './runtime-api-server.js';
 import { describeExit, spawnRuntime, type RuntimeExit, type RuntimeProcess } from './runtime-process.js';
@@ -32,10 +34,17 @@ export interface EnvironmentContext {
   runtimesDir: string;
   planner: InterpreterPlanner;
   admission: AdmissionPolicy;
+  /** The instance's resource use, kept current by the resource monitor (admission reads it). */
+  instanceUsage: ResourceUsage;
+  metrics: AgentMetrics;
+  /** The instance and where it is, for span attributes; the capacity provider's name, for metric dimensions. */
+  instanceId: string;
+  zone: string;
+  capacityProviderName: string;
   logger: Logger;
   /** Size at which an EE's output.log rotates, bytes. */
   outputLogMaxBytes: number;
-  /** Called whenever an EE changes state (heartbeats go out sooner). */
+  /** Called whenever an EE changes state, and when its stop begins (heartbeats and load reports go out sooner). */
   onChange(environment: ExecutionEnvironment): void;
 }
 
@@ -45,6 +54,17 @@ export interface InvokeRequest {
   payload: Buffer;
   /** 0 = the function's timeout. */
   timeoutMs: number;
+  clientContext?: string | undefined;
+  /** `Lambda-Runtime-Trace-Id` to hand the runtime. */
+  traceHeader: string;
+}
+
+/** One invocation as InvokeStream receives it: admitted or refused at once, never thrown. */
+export interface AdmitRequest {
+  requestId: string;
+  payload: Buffer;
+  /** Absolute deadline, epoch ms; 0 = now + the function's timeout. A later deadline is capped at the function's timeout. */
+  deadlineUnixMs: number;
   clientContext?: string | undefined;
   /** `Lambda-Runtime-Trace-Id` to hand the runtime. */
   traceHeader: string;
@@ -90,6 +110,13 @@ export class ExecutionEnvironment {
   /** Resolves once start is over: Ready, or Failed with everything released, or stop requested. */
   readonly settled: Promise<void>;
 
+  /** The EE's CPU and memory, written by the resource monitor. */
+  readonly usage: ResourceUsage = emptyUsage();
+  /** LMI's metric dimensions of this EE. */
+  readonly metricAttributes: EnvironmentMetricAttributes;
+  /** Attributes of each invocation's span: function, version, EE, instance, zone. */
+  readonly spanAttributes: Attributes;
+
   private readonly ctx: EnvironmentContext;
   private readonly family: RuntimeFamily | undefined;
   private readonly broker: InvocationBroker;
@@ -110,7 +137,23 @@ export class ExecutionEnvironment {
     this.ctx = ctx;
     this.family = ctx.runtimes.get(spec.runtime)?.family;
     this.maxConcurrency = effectiveMaxConcurrency(spec.maxConcurrency, this.family ?? 'nodejs', spec.vcpus);
-    this.broker = new InvocationBroker({ environmentId: this.id, maxConcurrency: this.maxConcurrency, admission: ctx.admission });
+    this.metricAttributes = environmentMetricAttributes(ctx.capacityProviderName, spec.functionName, spec.version);
+    this.spanAttributes = Object.freeze({
+      'faas.name': spec.functionName,
+      'faas.version': spec.version,
+      'faas.instance': spec.environmentId,
+      'host.id': ctx.instanceId,
+      'cloud.availability_zone': ctx.zone,
+    });
+    const attributes = this.metricAttributes;
+    this.broker = new InvocationBroker({
+      environmentId: this.id,
+      maxConcurrency: this.maxConcurrency,
+      admission: ctx.admission,
+      usage: this.usage,
+      instanceUsage: ctx.instanceUsage,
+      onReject: (reason) => ctx.metrics.recordRejection(attributes, reason),
+    });
     this.logger = ctx.logger.child({ environmentId: this.id, function: spec.functionName, version: spec.version });
     this.dir = join(ctx.environmentsDir, this.id);
     this.settled = this.start();
@@ -124,6 +167,76 @@ export class ExecutionEnvironment {
   /** Slots taken (queued, running, timed out and unanswered). */
   get inFlight(): number {
     return this.broker.occupied;
+  }
+
+  /** Whether the EE takes invocations: Ready and no stop requested. */
+  get isReady(): boolean {
+    return this.state === 'Ready' && this.stopping === undefined;
+  }
+
+  /** The state load reports give: Starting, Ready or Stopping; undefined once Failed or Stopped (the EE is gone). */
+  get reportedState(): string | undefined {
+    if (this.state === 'Failed' || this.state === 'Stopped') return undefined;
+    return this.stopping !== undefined ? 'Stopping' : this.state;
+  }
+
+  /** The EE's process group while its runtime runs, for the resource monitor. */
+  get processGroup(): number | undefined {
+    const proc = this.process;
+    if (!proc || proc.hasExited || proc.pid <= 0) return undefined;
+    return this.state === 'Starting' || this.state === 'Ready' ? proc.pid : undefined;
+  }
+
+  get vcpus(): number {
+    return this.spec.vcpus > 0 ? this.spec.vcpus : 1;
+  }
+
+  get memorySizeMb(): number {
+    return this.spec.memorySizeMb;
+  }
+
+  get functionName(): string {
+    return this.spec.functionName;
+  }
+
+  get version(): string {
+    return this.spec.version;
+  }
+
+  get functionArn(): string {
+    return this.spec.functionArn;
+  }
+
+  /** The spec carries no revision yet (agent.proto), so none is reported. */
+  get revisionId(): string | undefined {
+    return undefined;
+  }
+
+  get cpuPercent(): number {
+    return this.usage.cpuPercent;
+  }
+
+  get memoryMiB(): number {
+    return this.usage.memoryMiB;
+  }
+
+  get memoryPercent(): number {
+    return this.usage.memoryPercent;
+  }
+
+  /** Invocations this EE refused since it began, all reasons. */
+  get rejectedTotal(): number {
+    return this.broker.rejectedTotal;
+  }
+
+  /** Invocations refused by reason, timed out, and completed by the runtime, since the EE began. */
+  get stats(): BrokerStats {
+    return this.broker.stats;
+  }
+
+  /** The most invocations in flight at once since the previous call. */
+  takePeakInFlight(): number {
+    return this.broker.takePeak();
   }
 
   /** This EE as AgentService reports it. */
@@ -145,27 +258,49 @@ export class ExecutionEnvironment {
   }
 
   /**
-   * Runs one invocation through the Runtime API. Refuses at once, without
-   * queueing beyond the EE's concurrency, when the EE is not Ready or is full.
+   * Admits one invocation (InvokeStream's path) or refuses it at once with a
+   * reason, never throwing and never queueing beyond the EE's concurrency. When
+   * admitted, `sink` later gets exactly one call (see InvocationSink).
+   */
+  admit(request: AdmitRequest, sink: InvocationSink): AdmissionDecision {
+    const refused = this.refusal(request.requestId, request.payload, request.clientContext);
+    if (refused) return refused;
+    const now = Date.now();
+    const functionTimeoutMs = (this.spec.timeoutSeconds || 3) * 1000;
+    let deadlineMs = now + functionTimeoutMs;
+    let timeoutMs = functionTimeoutMs;
+    // The caller's deadline wins when it is sooner; the function's timeout always applies.
+    if (request.deadlineUnixMs > 0 && request.deadlineUnixMs < deadlineMs) {
+      deadlineMs = request.deadlineUnixMs;
+      timeoutMs = Math.max(0, deadlineMs - now);
+    }
+    return this.broker.admit(
+      { requestId: request.requestId, payload: request.payload, deadlineMs, timeoutMs, traceHeader: request.traceHeader, clientContext: request.clientContext },
+      sink,
+    );
+  }
+
+  /**
+   * The caller of an invocation went away: one still queued is withdrawn (true);
+   * one the runtime holds keeps running to its end, as in LMI.
+   */
+  cancel(requestId: string): boolean {
+    return this.broker.cancel(requestId);
+  }
+
+  /**
+   * Runs one invocation through the Runtime API (InvokeEnvironment's path).
+   * Refuses at once, without queueing beyond the EE's concurrency, when the EE
+   * is not Ready or is full: TooManyRequestsException with the reason,
+   * ServiceUnavailableException when not Ready, InvalidParameterValueException
+   * or RequestTooLargeException for a malformed request.
    */
   invoke(request: InvokeRequest, signal?: AbortSignal): Promise<InvocationOutcome> {
-    if (this.state !== 'Ready' || this.stopRequested) {
-      return Promise.reject(
-        new ServiceUnavailableException(`Execution environment ${this.id} is ${this.stopRequested ? 'stopping' : this.state}, not Ready`),
-      );
-    }
-    if (request.payload.byteLength > defaultMaxBodyBytes) {
-      return Promise.reject(
-        new RequestTooLargeException(`Request must be smaller than ${defaultMaxBodyBytes} bytes for the InvokeFunction operation`),
-      );
-    }
-    if (!requestIdPattern.test(request.requestId)) {
-      return Promise.reject(
-        new InvalidParameterValueException(`request_id ${JSON.stringify(request.requestId)} is not 1–128 letters, digits, '.', '_', ':' or '-'`),
-      );
-    }
-    if (request.clientContext !== undefined && !headerSafe.test(request.clientContext)) {
-      return Promise.reject(new InvalidParameterValueException('client_context must be printable ASCII (base64-encoded JSON, as X-Amz-Client-Context)'));
+    const refused = this.refusal(request.requestId, request.payload, request.clientContext);
+    if (refused) {
+      if (refused.reason === RejectionReason.NotReady) return Promise.reject(new ServiceUnavailableException(refused.message));
+      if (request.payload.byteLength > defaultMaxBodyBytes) return Promise.reject(new RequestTooLargeException(refused.message));
+      return Promise.reject(new InvalidParameterValueException(refused.message));
     }
     const timeoutMs = request.timeoutMs > 0 ? request.timeoutMs : (this.spec.timeoutSeconds || 3) * 1000;
     return this.broker.submit(
@@ -181,12 +316,35 @@ export class ExecutionEnvironment {
     );
   }
 
+  /** Why this EE refuses an invocation before admission proper (not Ready, malformed), counted as a rejection; undefined to go on. */
+  private refusal(requestId: string, payload: Buffer, clientContext: string | undefined): Rejection | undefined {
+    let refused: Rejection | undefined;
+    if (this.state !== 'Ready' || this.stopping !== undefined) {
+      refused = reject(
+        RejectionReason.NotReady,
+        `Execution environment ${this.id} is ${this.stopping !== undefined && this.state === 'Ready' ? 'stopping' : this.state}, not Ready`,
+      );
+    } else if (payload.byteLength > defaultMaxBodyBytes) {
+      refused = reject(RejectionReason.InvalidRequest, `Request must be smaller than ${defaultMaxBodyBytes} bytes for the InvokeFunction operation`);
+    } else if (!requestIdPattern.test(requestId)) {
+      refused = reject(RejectionReason.InvalidRequest, `request_id ${JSON.stringify(requestId)} is not 1–128 letters, digits, '.', '_', ':' or '-'`);
+    } else if (clientContext !== undefined && !headerSafe.test(clientContext)) {
+      refused = reject(RejectionReason.InvalidRequest, 'client_context must be printable ASCII (base64-encoded JSON, as X-Amz-Client-Context)');
+    }
+    if (refused) this.broker.countRejection(refused.reason);
+    return refused;
+  }
+
   /**
    * Stops the EE: no new work, SIGTERM to its process group, SIGKILL after
    * `graceMs`; in-flight invocations end with Runtime.ExitError. Idempotent.
    */
   stop(graceMs: number): Promise<void> {
-    this.stopping ??= this.doStop(graceMs);
+    if (this.stopping === undefined) {
+      this.stopping = this.doStop(graceMs);
+      // A Ready EE that begins to stop leaves the routing table now, not when its process is gone.
+      this.ctx.onChange(this);
+    }
     return this.stopping;
   }
 

@@ -4,17 +4,21 @@ import { unaryHandlers, type CallContext } from '@hearth/grpc';
 import { agent as proto } from '@hearth/proto';
 import { injectTraceContext, type Logger } from '@hearth/telemetry';
 import type { Agent } from './agent.js';
+import { createInvokeStreamHandler } from './invoke-stream.js';
 import { newXrayHeader, traceparentToXray } from './trace-header.js';
 
 /**
  * The `hearth.v1.AgentService` implementation over an agent: StartEnvironment
- * (waits for Ready or Failed), StopEnvironment, ListEnvironments and
- * InvokeEnvironment (one invocation through the EE's Runtime API, carrying the
- * call's trace context to the runtime as `Lambda-Runtime-Trace-Id`).
+ * (waits for Ready or Failed), StopEnvironment, ListEnvironments,
+ * InvokeEnvironment (one invocation per unary call, carrying the call's trace
+ * context to the runtime as `Lambda-Runtime-Trace-Id`) and InvokeStream (the
+ * router's multiplexed stream, see invoke-stream.ts).
  */
 export function createAgentService(agent: Agent, logger: Logger): UntypedServiceImplementation {
-  return unaryHandlers(
-    proto.AgentServiceService,
+  // unaryHandlers adapts unary methods only; the bidirectional stream has its own handler.
+  const { invokeStream: _stream, ...unaryMethods } = proto.AgentServiceService;
+  const implementation = unaryHandlers(
+    unaryMethods,
     {
       startEnvironment: async (request) => agent.startEnvironment(request.spec as proto.EnvironmentSpec),
       stopEnvironment: async (request) => agent.stopEnvironment(request.environmentId, request.graceMs),
@@ -38,6 +42,8 @@ export function createAgentService(agent: Agent, logger: Logger): UntypedService
     },
     logger,
   );
+  implementation.invokeStream = createInvokeStreamHandler({ environment: (id) => agent.environment(id), logger });
+  return implementation;
 }
 
 /**

@@ -1,5 +1,13 @@
 import { ServiceUnavailableException, TooManyRequestsException } from '@hearth/errors';
-import { concurrencyAdmission, type AdmissionPolicy } from './admission.js';
+import {
+  RejectionReason,
+  concurrencyAdmission,
+  emptyUsage,
+  type AdmissionDecision,
+  type AdmissionPolicy,
+  type EnvironmentLoad,
+  type ResourceUsage,
+} from './admission.js';
 import { errorPayload, runtimeExitError, timeoutError, unhandledFunctionError, type LambdaErrorBody } from './invocation-errors.js';
 
 /** One invocation as the Runtime API hands it to the runtime. */
@@ -24,6 +32,21 @@ export interface InvocationOutcome {
   readonly durationMs: number;
 }
 
+/**
+ * Where the end of an admitted invocation goes. Exactly one method is called,
+ * once. Callers implement it on the object they keep per invocation anyway, so
+ * admitting allocates no promise and no closures.
+ */
+export interface InvocationSink {
+  /** The invocation ended: the function's result or error, a timeout, or the runtime's exit. */
+  complete(outcome: InvocationOutcome): void;
+  /**
+   * The invocation never reached the runtime (the EE stopped taking work while it
+   * was queued, or it was cancelled there): it is safe to run elsewhere.
+   */
+  refuse(reason: RejectionReason, message: string): void;
+}
+
 /** A waiting /next long-poll. */
 export interface Poller {
   /** Writes the invocation to the runtime; false when the poll's connection is already gone. */
@@ -36,19 +59,15 @@ export interface InvocationBrokerOptions {
   maxConcurrency: number;
   /** Default concurrencyAdmission. */
   admission?: AdmissionPolicy;
+  /** The EE's resource use, kept current by the resource monitor. Default: nothing sampled (zeros). */
+  usage?: ResourceUsage;
+  /** The instance's resource use, kept current by the resource monitor. Default: nothing sampled (zeros). */
+  instanceUsage?: ResourceUsage;
+  /** Called on every refusal (metrics). Default none. */
+  onReject?: (reason: RejectionReason) => void;
   /** Clock, for tests. Default Date.now. */
   now?: () => number;
 }
-
-type Entry = {
-  readonly invocation: Invocation;
-  state: 'queued' | 'running' | 'timed-out';
-  readonly admittedAt: number;
-  dispatchedAt?: number;
-  timer?: NodeJS.Timeout;
-  settle(outcome: InvocationOutcome): void;
-  fail(error: Error): void;
-};
 
 /** Counters of a broker, for load reports and tests. */
 export interface BrokerStats {
@@ -58,41 +77,106 @@ export interface BrokerStats {
   readonly completed: number;
 }
 
+type EntryState = 'queued' | 'running' | 'timed-out';
+
+/** One admitted invocation. A class, so that admitting allocates one object rather than a handful of closures. */
+class Entry {
+  state: EntryState = 'queued';
+  dispatchedAt = 0;
+  timer: NodeJS.Timeout | undefined;
+  constructor(
+    readonly invocation: Invocation,
+    public sink: InvocationSink | undefined,
+    readonly admittedAt: number,
+  ) {}
+
+  /** Hands the end to the sink, once. */
+  complete(outcome: InvocationOutcome): void {
+    const sink = this.sink;
+    if (!sink) return;
+    this.sink = undefined;
+    clearTimeout(this.timer);
+    sink.complete(outcome);
+  }
+
+  refuse(reason: RejectionReason, message: string): void {
+    const sink = this.sink;
+    if (!sink) return;
+    this.sink = undefined;
+    clearTimeout(this.timer);
+    sink.refuse(reason, message);
+  }
+}
+
+/** Timer callback with its receivers as arguments: one shared function instead of a closure per invocation. */
+function expireEntry(broker: InvocationBroker, entry: Entry): void {
+  broker.expire(entry);
+}
+
+/** Settles a promise from sink calls: the unary InvokeEnvironment path. */
+class PromiseSink implements InvocationSink {
+  constructor(
+    private readonly resolve: (outcome: InvocationOutcome) => void,
+    private readonly rejectWith: (error: Error) => void,
+  ) {}
+  complete(outcome: InvocationOutcome): void {
+    this.resolve(outcome);
+  }
+  refuse(_reason: RejectionReason, message: string): void {
+    this.rejectWith(new ServiceUnavailableException(message));
+  }
+}
+
 /**
  * Pairs invocations with the runtime's /next long-polls for one EE. An
  * invocation is admitted only while the admission policy allows (by default:
  * fewer than max concurrency slots taken); one that is not is refused at once
- * with TooManyRequestsException naming the reason, never queued. Admitted
- * invocations go to a waiting poller or wait in a queue that the admission bound
- * keeps at most max concurrency long. Each has a deadline: when it passes, the
- * caller gets Lambda's timeout error, and the slot stays taken until the
- * runtime answers (an LMI EE keeps running the code), unless the runtime proves
- * the slot free by polling beyond its concurrency.
+ * naming the reason, never queued. Admitted invocations go to a waiting poller
+ * or wait in a queue that the admission bound keeps at most max concurrency
+ * long. Each has a deadline: when it passes, the caller gets Lambda's timeout
+ * error, and the slot stays taken until the runtime answers (an LMI EE keeps
+ * running the code), unless the runtime proves the slot free by polling beyond
+ * its concurrency.
  */
 export class InvocationBroker {
   readonly environmentId: string;
   readonly maxConcurrency: number;
   private readonly admission: AdmissionPolicy;
   private readonly now: () => number;
+  private readonly onReject: ((reason: RejectionReason) => void) | undefined;
+  /** Admitted and not yet answered (queued, running, timed out), by request id, in admission order. */
+  private readonly entries = new Map<string, Entry>();
+  /** Admitted invocations waiting for a /next poll, oldest first. */
   private readonly queue: Entry[] = [];
   private readonly pollers: Poller[] = [];
-  /** Handed to the runtime and not yet answered, including timed-out ones, in dispatch order. */
-  private readonly active = new Map<string, Entry>();
-  private closedWith: Error | undefined;
+  /** Reused for every admission decision (policies must not keep it). */
+  private readonly load: { -readonly [K in keyof EnvironmentLoad]: EnvironmentLoad[K] };
+  private closedWith: string | undefined;
   private readonly rejected: Record<string, number> = {};
+  private rejectedCount = 0;
   private timedOut = 0;
   private completed = 0;
+  private peak = 0;
 
   constructor(options: InvocationBrokerOptions) {
     this.environmentId = options.environmentId;
     this.maxConcurrency = options.maxConcurrency;
     this.admission = options.admission ?? concurrencyAdmission;
     this.now = options.now ?? Date.now;
+    this.onReject = options.onReject;
+    this.load = {
+      environmentId: this.environmentId,
+      maxConcurrency: this.maxConcurrency,
+      occupied: 0,
+      waitingPollers: 0,
+      usage: options.usage ?? emptyUsage(),
+      instance: options.instanceUsage ?? emptyUsage(),
+    };
   }
 
   /** Slots taken: queued, running, and timed out but unanswered. */
   get occupied(): number {
-    return this.queue.length + this.active.size;
+    return this.entries.size;
   }
 
   /** /next polls waiting for work. */
@@ -100,82 +184,140 @@ export class InvocationBroker {
     return this.pollers.length;
   }
 
+  /** Invocations refused at admission since the broker began, all reasons. */
+  get rejectedTotal(): number {
+    return this.rejectedCount;
+  }
+
   get stats(): BrokerStats {
     return { rejected: { ...this.rejected }, timedOut: this.timedOut, completed: this.completed };
   }
 
+  /** The most slots taken at once since the last call (then reset to the slots taken now). */
+  takePeak(): number {
+    const peak = Math.max(this.peak, this.entries.size);
+    this.peak = this.entries.size;
+    return peak;
+  }
+
+  /** Counts a refusal decided outside the broker (the EE not Ready, a malformed request), for load reports. */
+  countRejection(reason: RejectionReason): void {
+    this.rejected[reason] = (this.rejected[reason] ?? 0) + 1;
+    this.rejectedCount += 1;
+    this.onReject?.(reason);
+  }
+
   /**
-   * Admits and runs one invocation. Rejects at once with TooManyRequestsException
-   * when not admitted, or ServiceUnavailableException when the EE no longer takes
-   * work; `signal` withdraws an invocation still waiting in the queue.
+   * Admits one invocation or refuses it at once. When admitted, `sink` later
+   * gets exactly one call: `complete` (result, function error, timeout, runtime
+   * exit) or `refuse` (it never reached the runtime). A refusal calls nothing.
+   */
+  admit(invocation: Invocation, sink: InvocationSink): AdmissionDecision {
+    if (this.closedWith !== undefined) {
+      this.countRejection(RejectionReason.NotReady);
+      return { admit: false, reason: RejectionReason.NotReady, message: this.closedWith };
+    }
+    if (this.entries.has(invocation.requestId)) {
+      this.countRejection(RejectionReason.InvalidRequest);
+      return {
+        admit: false,
+        reason: RejectionReason.InvalidRequest,
+        message: `Request ${invocation.requestId} is already running on ${this.environmentId}`,
+      };
+    }
+    this.load.occupied = this.entries.size;
+    this.load.waitingPollers = this.pollers.length;
+    const decision = this.admission.decide(this.load);
+    if (!decision.admit) {
+      this.countRejection(decision.reason);
+      return decision;
+    }
+    const entry = new Entry(invocation, sink, this.now());
+    this.entries.set(invocation.requestId, entry);
+    if (this.entries.size > this.peak) this.peak = this.entries.size;
+    entry.timer = setTimeout(expireEntry, Math.max(0, invocation.deadlineMs - entry.admittedAt), this, entry);
+    if (!this.dispatchToPoller(entry)) this.queue.push(entry);
+    return decision;
+  }
+
+  /**
+   * Admits and runs one invocation, as a promise. Rejects at once with
+   * TooManyRequestsException (the reason attached) when not admitted, or
+   * ServiceUnavailableException when the EE no longer takes work; `signal`
+   * withdraws an invocation still waiting in the queue.
    */
   submit(invocation: Invocation, signal?: AbortSignal): Promise<InvocationOutcome> {
-    if (this.closedWith) return Promise.reject(this.closedWith);
-    if (this.active.has(invocation.requestId) || this.queue.some((entry) => entry.invocation.requestId === invocation.requestId)) {
-      return Promise.reject(new ServiceUnavailableException(`Request ${invocation.requestId} is already running on ${this.environmentId}`));
-    }
-    const decision = this.admission.decide({
-      environmentId: this.environmentId,
-      maxConcurrency: this.maxConcurrency,
-      occupied: this.occupied,
-      waitingPollers: this.pollers.length,
-    });
-    if (!decision.admit) {
-      this.rejected[decision.reason] = (this.rejected[decision.reason] ?? 0) + 1;
-      return Promise.reject(new TooManyRequestsException(decision.message, { reason: decision.reason }));
-    }
     return new Promise<InvocationOutcome>((resolve, reject) => {
-      let done = false;
-      const finish = () => {
-        done = true;
-        clearTimeout(entry.timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      const entry: Entry = {
-        invocation,
-        state: 'queued',
-        admittedAt: this.now(),
-        settle: (outcome) => {
-          if (done) return;
-          finish();
-          resolve(outcome);
-        },
-        fail: (error) => {
-          if (done) return;
-          finish();
-          reject(error);
-        },
-      };
-      const onAbort = () => {
-        if (entry.state !== 'queued') return;
-        this.removeQueued(entry);
-        entry.fail(new ServiceUnavailableException(`Invocation ${invocation.requestId} was cancelled before it started`));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      entry.timer = setTimeout(() => this.expire(entry), Math.max(0, invocation.deadlineMs - this.now()));
-      if (!this.dispatchToPoller(entry)) this.queue.push(entry);
+      const decision = this.admit(invocation, new PromiseSink(resolve, reject));
+      if (!decision.admit) {
+        if (decision.reason === RejectionReason.NotReady || decision.reason === RejectionReason.InvalidRequest) {
+          reject(new ServiceUnavailableException(decision.message));
+        } else {
+          reject(new TooManyRequestsException(decision.message, { reason: decision.reason }));
+        }
+        return;
+      }
+      if (signal?.aborted) {
+        this.cancel(invocation.requestId);
+      } else if (signal) {
+        const onAbort = () => this.cancel(invocation.requestId);
+        signal.addEventListener('abort', onAbort, { once: true });
+        // The listener must not outlive the invocation on a long-lived signal.
+        const entry = this.entries.get(invocation.requestId);
+        const sink = entry?.sink;
+        if (entry && sink) {
+          entry.sink = {
+            complete: (outcome) => {
+              signal.removeEventListener('abort', onAbort);
+              sink.complete(outcome);
+            },
+            refuse: (reason, message) => {
+              signal.removeEventListener('abort', onAbort);
+              sink.refuse(reason, message);
+            },
+          };
+        }
+      }
     });
   }
 
   /**
-   * A /next poll arrived: hands it the oldest queued invocation, or keeps it
-   * waiting. Returns a function that withdraws a waiting poll (its connection closed).
+   * The caller went away. An invocation still queued is withdrawn (its sink is
+   * refused with `Cancelled`; it never ran) and true is returned; one the
+   * runtime holds keeps running, as LMI lets handlers finish, and keeps its
+   * slot until the runtime answers (its outcome then goes to the sink, which
+   * may ignore it).
    */
-  poll(poller: Poller): () => void {
+  cancel(requestId: string): boolean {
+    const entry = this.entries.get(requestId);
+    if (!entry || entry.state !== 'queued') return false;
+    this.removeQueued(entry);
+    this.entries.delete(requestId);
+    entry.refuse(RejectionReason.Cancelled, `Invocation ${requestId} was cancelled before it started`);
+    return true;
+  }
+
+  /**
+   * A /next poll arrived: hands it the oldest queued invocation, or keeps it
+   * waiting until one is admitted (withdraw() it when its connection closes).
+   */
+  poll(poller: Poller): void {
     // A stopping EE hands out no more work; its polls simply wait until the process ends.
-    if (this.closedWith) return () => {};
+    if (this.closedWith !== undefined) return;
     this.retireOrphans();
     const queued = this.queue.shift();
     if (queued) {
       // A poll whose connection died under us leaves the invocation at the front.
       if (!this.dispatch(queued, poller)) this.queue.unshift(queued);
-      return () => {};
+      return;
     }
     this.pollers.push(poller);
-    return () => {
-      const index = this.pollers.indexOf(poller);
-      if (index >= 0) this.pollers.splice(index, 1);
-    };
+  }
+
+  /** A waiting poll's connection closed: it takes no invocation. No-op for one that is not waiting. */
+  withdraw(poller: Poller): void {
+    const index = this.pollers.indexOf(poller);
+    if (index >= 0) this.pollers.splice(index, 1);
   }
 
   /**
@@ -183,56 +325,79 @@ export class InvocationBroker {
    * is not one the runtime holds (unknown, or answered already).
    */
   answer(requestId: string, result: { payload: Buffer; errorBody?: undefined } | { errorBody: LambdaErrorBody | Buffer; payload?: undefined }): boolean {
-    const entry = this.active.get(requestId);
-    if (!entry) return false;
-    this.active.delete(requestId);
+    const entry = this.entries.get(requestId);
+    if (!entry || entry.state === 'queued') return false;
+    this.entries.delete(requestId);
     if (entry.state === 'timed-out') return true;
     this.completed += 1;
-    const durationMs = this.now() - (entry.dispatchedAt ?? entry.admittedAt);
+    const durationMs = this.now() - entry.dispatchedAt;
     if (result.errorBody === undefined) {
-      entry.settle({ payload: result.payload, durationMs });
+      entry.complete({ payload: result.payload, durationMs });
     } else {
       const payload = Buffer.isBuffer(result.errorBody) ? result.errorBody : errorPayload(result.errorBody);
-      entry.settle({ payload, functionError: unhandledFunctionError, durationMs });
+      entry.complete({ payload, functionError: unhandledFunctionError, durationMs });
     }
     return true;
   }
 
   /** Whether the runtime holds this request id (running or timed out, unanswered). */
   holds(requestId: string): boolean {
-    return this.active.has(requestId);
+    const entry = this.entries.get(requestId);
+    return entry !== undefined && entry.state !== 'queued';
   }
 
   /**
    * The EE stopped taking work (stopped, failed, or its process ended): running
    * invocations end with Lambda's Runtime.ExitError (they may have run part of
-   * the way), queued ones are refused with ServiceUnavailableException (they never
-   * started, so a retry elsewhere is safe), and later submits are refused too.
+   * the way), queued ones are refused as NotReady (they never started, so a
+   * retry elsewhere is safe), and later admissions are refused too.
    */
   close(exit: string, reason: string): void {
     this.stopAdmitting(reason);
-    for (const [requestId, entry] of this.active) {
+    const now = this.now();
+    for (const [requestId, entry] of this.entries) {
       if (entry.state === 'running') {
-        entry.settle({
+        entry.complete({
           payload: errorPayload(runtimeExitError(requestId, exit)),
           functionError: unhandledFunctionError,
-          durationMs: this.now() - (entry.dispatchedAt ?? entry.admittedAt),
+          durationMs: now - entry.dispatchedAt,
         });
       }
     }
-    this.active.clear();
+    this.entries.clear();
   }
 
   /**
-   * Takes no more work (the EE is stopping): later submits and queued
-   * invocations are refused with ServiceUnavailableException, since they never
-   * started; running ones continue until answered or close() ends them. Idempotent.
+   * Takes no more work (the EE is stopping): later admissions and queued
+   * invocations are refused as NotReady, since they never started; running ones
+   * continue until answered or close() ends them. Idempotent.
    */
   stopAdmitting(reason: string): void {
-    if (this.closedWith) return;
-    this.closedWith = new ServiceUnavailableException(`Execution environment ${this.environmentId} is not taking invocations: ${reason}`);
-    for (const entry of this.queue.splice(0)) entry.fail(this.closedWith);
+    if (this.closedWith !== undefined) return;
+    this.closedWith = `Execution environment ${this.environmentId} is not taking invocations: ${reason}`;
+    for (const entry of this.queue.splice(0)) {
+      this.entries.delete(entry.invocation.requestId);
+      entry.refuse(RejectionReason.NotReady, this.closedWith);
+    }
     this.pollers.splice(0);
+  }
+
+  /** The deadline of an admitted invocation passed. Called by its timer. */
+  expire(entry: Entry): void {
+    if (!entry.sink || this.entries.get(entry.invocation.requestId) !== entry) return;
+    this.timedOut += 1;
+    const outcome = {
+      payload: errorPayload(timeoutError(entry.invocation.requestId, entry.invocation.timeoutMs)),
+      functionError: unhandledFunctionError,
+      durationMs: entry.invocation.timeoutMs,
+    };
+    if (entry.state === 'queued') {
+      this.removeQueued(entry);
+      this.entries.delete(entry.invocation.requestId);
+    } else {
+      entry.state = 'timed-out';
+    }
+    entry.complete(outcome);
   }
 
   private dispatchToPoller(entry: Entry): boolean {
@@ -247,20 +412,7 @@ export class InvocationBroker {
     if (!poller.deliver(entry.invocation)) return false;
     entry.state = 'running';
     entry.dispatchedAt = this.now();
-    this.active.set(entry.invocation.requestId, entry);
     return true;
-  }
-
-  private expire(entry: Entry): void {
-    this.timedOut += 1;
-    const outcome = {
-      payload: errorPayload(timeoutError(entry.invocation.requestId, entry.invocation.timeoutMs)),
-      functionError: unhandledFunctionError,
-      durationMs: entry.invocation.timeoutMs,
-    };
-    if (entry.state === 'queued') this.removeQueued(entry);
-    else entry.state = 'timed-out';
-    entry.settle(outcome);
   }
 
   private removeQueued(entry: Entry): void {
@@ -274,12 +426,12 @@ export class InvocationBroker {
    * loop is gone (its worker crashed or dropped it), so the oldest such slot is freed.
    */
   private retireOrphans(): void {
-    let excess = this.active.size + this.pollers.length + 1 - this.maxConcurrency;
+    let excess = this.entries.size - this.queue.length + this.pollers.length + 1 - this.maxConcurrency;
     if (excess <= 0) return;
-    for (const [requestId, entry] of this.active) {
+    for (const [requestId, entry] of this.entries) {
       if (excess <= 0) break;
       if (entry.state !== 'timed-out') continue;
-      this.active.delete(requestId);
+      this.entries.delete(requestId);
       excess -= 1;
     }
   }

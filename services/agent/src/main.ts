@@ -1,27 +1,44 @@
 /**
  * The agent service: one per instance, started by the instance-manager. It
  * starts execution environments (EEs) as runtime processes, serves each the
- * Lambda Runtime API, runs invocations through them, and publishes a heartbeat
- * of their state and load every second (`instance.<id>.heartbeat`).
+ * Lambda Runtime API, runs invocations through them (InvokeStream, with goodput
+ * protection), and publishes a heartbeat every second (`instance.<id>.heartbeat`)
+ * and a load report several times a second (`instance.<id>.load`).
  */
+import { hostname } from 'node:os';
 import { connectBus, createCodeStore } from '@hearth/bus';
-import { runServiceMain } from '@hearth/grpc';
+import { runService } from '@hearth/grpc';
 import { agent as proto } from '@hearth/proto';
-import { createAgent } from './agent.js';
-import { loadAgentConfig } from './agent-config.js';
+import { createLogger } from '@hearth/telemetry';
+import { createAgent, type Agent } from './agent.js';
+import { advertisedAgentAddress, loadAgentConfig, type AgentConfig } from './agent-config.js';
 import { createAgentService } from './grpc-service.js';
 
-runServiceMain({
+// As runServiceMain: a bug that escapes every handler is logged as one JSON line and the
+// process exits non-zero for its supervisor. runService is used directly because load
+// reports must name the address the server bound, known only after setup.
+const crashLogger = createLogger('agent');
+const crash = (kind: string) => (error: unknown) => {
+  crashLogger.fatal({ err: error, event: 'service.crashed', kind }, `agent crashed: ${kind}`);
+  process.exit(1);
+};
+process.on('uncaughtException', crash('uncaughtException'));
+process.on('unhandledRejection', crash('unhandledRejection'));
+
+let agent: Agent | undefined;
+let agentConfig: AgentConfig | undefined;
+
+runService({
   name: 'agent',
-  // An InvokeEnvironment carries up to a 6 MB payload (Lambda's synchronous limit) plus framing.
+  // An invocation carries up to a 6 MB payload (Lambda's synchronous limit) plus framing.
   maxReceiveMessageBytes: 7 * 1024 * 1024,
   async setup({ config, logger, addService, onShutdown }) {
-    const agentConfig = loadAgentConfig();
+    agentConfig = loadAgentConfig();
     const instanceLogger = logger.child({ instanceId: agentConfig.instanceId });
     const bus = await connectBus({ url: config.natsUrl, name: `hearth-agent-${agentConfig.instanceId}`, logger: instanceLogger });
     onShutdown(() => bus.close());
     const codeStore = await createCodeStore(bus);
-    const agent = await createAgent({
+    agent = await createAgent({
       instanceId: agentConfig.instanceId,
       workDir: agentConfig.workDir,
       runtimesDir: agentConfig.runtimesDir,
@@ -30,10 +47,19 @@ runServiceMain({
       bus,
       logger: instanceLogger,
       shutdownGraceMs: Math.min(config.shutdownGraceMs, 5_000),
+      zone: agentConfig.zone,
+      capacityProviderArn: agentConfig.capacityProviderArn,
+      instanceVcpus: agentConfig.vcpus,
+      instanceMemoryMib: agentConfig.memoryMib,
+      goodput: { cpuRejectPercent: agentConfig.cpuRejectPercent, memoryRejectPercent: agentConfig.memoryRejectPercent },
+      sampleIntervalMs: agentConfig.sampleIntervalMs,
+      cpuWindowMs: agentConfig.cpuWindowMs,
+      loadReportIntervalMs: agentConfig.loadReportIntervalMs,
     });
-    // Registered after the bus, so it runs first at shutdown: EEs stop (bounded) while heartbeats can still say so.
-    onShutdown(() => agent.close());
-    addService(proto.AgentServiceService, createAgentService(agent, instanceLogger));
+    const created = agent;
+    // Registered after the bus, so it runs first at shutdown: EEs stop (bounded) while heartbeats and reports can still say so.
+    onShutdown(() => created.close());
+    addService(proto.AgentServiceService, createAgentService(created, instanceLogger));
     return {
       instanceId: agentConfig.instanceId,
       instanceType: agentConfig.instanceType,
@@ -41,4 +67,12 @@ runServiceMain({
       workDir: agentConfig.workDir,
     };
   },
-});
+}).then(
+  (service) => {
+    agent?.startLoadReports(advertisedAgentAddress(service.grpcAddress, agentConfig?.advertisedAddress, hostname()));
+    const onSignal = () => void service.stop().then(() => process.exit(0));
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  },
+  () => process.exit(1),
+);

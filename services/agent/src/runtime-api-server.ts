@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from '@hearth/telemetry';
-import type { Invocation, InvocationBroker } from './invocation-broker.js';
+import type { Invocation, InvocationBroker, Poller } from './invocation-broker.js';
 import { responseTooLargeError, type LambdaErrorBody } from './invocation-errors.js';
 
 /** Largest body the Runtime API accepts (a response, an error), as Lambda's synchronous payload limit: 6 MiB. */
@@ -37,6 +37,42 @@ export interface RuntimeApiServer {
 }
 
 const base = '/2018-06-01/runtime';
+const pendingPoll = Symbol('pendingPoll');
+type PolledResponse = ServerResponse & { [pendingPoll]?: PendingPoll };
+
+/** One waiting /next long-poll: a class, so a poll costs one object rather than closures. */
+class PendingPoll implements Poller {
+  delivered = false;
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly functionArn: string,
+  ) {}
+
+  deliver(invocation: Invocation): boolean {
+    const res = this.res;
+    if (res.destroyed || res.writableEnded || res.socket === null || res.socket.destroyed) return false;
+    this.delivered = true;
+    // A flat [name, value, …] list: Node writes it as is, without building a header map per invocation.
+    const headers = [
+      'Content-Type',
+      'application/json',
+      'Content-Length',
+      String(invocation.payload.byteLength),
+      'Lambda-Runtime-Aws-Request-Id',
+      invocation.requestId,
+      'Lambda-Runtime-Deadline-Ms',
+      String(invocation.deadlineMs),
+      'Lambda-Runtime-Invoked-Function-Arn',
+      this.functionArn,
+      'Lambda-Runtime-Trace-Id',
+      invocation.traceHeader,
+    ];
+    if (invocation.clientContext !== undefined) headers.push('Lambda-Runtime-Client-Context', invocation.clientContext);
+    res.writeHead(200, headers);
+    res.end(invocation.payload);
+    return true;
+  }
+}
 const invocationPath = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/;
 
 type BodyResult = { ok: true; body: Buffer } | { ok: false };
@@ -81,7 +117,9 @@ export async function startRuntimeApiServer(options: RuntimeApiServerOptions): P
   server.on('clientError', (_error, socket) => socket.destroy());
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = (req.url ?? '').split('?')[0] ?? '';
+    const raw = req.url ?? '';
+    const query = raw.indexOf('?');
+    const url = query < 0 ? raw : raw.slice(0, query);
     if (url === `${base}/invocation/next`) {
       if (req.method !== 'GET') return methodNotAllowed(res, 'GET');
       return next(req, res);
@@ -91,7 +129,7 @@ export async function startRuntimeApiServer(options: RuntimeApiServerOptions): P
       const body = await readBody(req, res, maxBodyBytes);
       if (!body.ok) return;
       events.onInitError(errorBodyOf(body.body, req.headers['lambda-runtime-function-error-type']));
-      return sendJson(res, 202, { status: 'OK' });
+      return sendAccepted(res);
     }
     const match = invocationPath.exec(url);
     if (match) {
@@ -111,7 +149,7 @@ export async function startRuntimeApiServer(options: RuntimeApiServerOptions): P
           ? broker.answer(requestId, { payload: body.body })
           : broker.answer(requestId, { errorBody: errorPayloadOf(body.body, req.headers['lambda-runtime-function-error-type']) });
       if (!answered) return sendJson(res, 400, { errorMessage: `Invalid request ID: ${requestId}`, errorType: 'InvalidRequestID' });
-      return sendJson(res, 202, { status: 'OK' });
+      return sendAccepted(res);
     }
     req.resume();
     sendJson(res, 404, { errorMessage: `No Runtime API route ${req.method} ${url}`, errorType: 'NotFound' });
@@ -123,28 +161,16 @@ export async function startRuntimeApiServer(options: RuntimeApiServerOptions): P
       sendJson(res, 403, { errorMessage: 'The execution environment is not taking invocations', errorType: 'InvalidStateTransition' });
       return;
     }
-    let delivered = false;
-    const withdraw = broker.poll({
-      deliver(invocation: Invocation): boolean {
-        if (res.destroyed || res.writableEnded || req.socket.destroyed) return false;
-        delivered = true;
-        const headers: Record<string, string | number> = {
-          'Content-Type': 'application/json',
-          'Content-Length': invocation.payload.byteLength,
-          'Lambda-Runtime-Aws-Request-Id': invocation.requestId,
-          'Lambda-Runtime-Deadline-Ms': String(invocation.deadlineMs),
-          'Lambda-Runtime-Invoked-Function-Arn': functionArn,
-          'Lambda-Runtime-Trace-Id': invocation.traceHeader,
-        };
-        if (invocation.clientContext !== undefined) headers['Lambda-Runtime-Client-Context'] = invocation.clientContext;
-        res.writeHead(200, headers);
-        res.end(invocation.payload);
-        return true;
-      },
-    });
-    res.once('close', () => {
-      if (!delivered) withdraw();
-    });
+    const poll = new PendingPoll(res, functionArn);
+    (res as PolledResponse)[pendingPoll] = poll;
+    res.once('close', withdrawPoll);
+    broker.poll(poll);
+  }
+
+  /** A /next connection closed: a poll still waiting takes no invocation. Shared by every poll (`this` is the response). */
+  function withdrawPoll(this: PolledResponse): void {
+    const poll = this[pendingPoll];
+    if (poll && !poll.delivered) broker.withdraw(poll);
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -166,6 +192,15 @@ export async function startRuntimeApiServer(options: RuntimeApiServerOptions): P
       return closing;
     },
   };
+}
+
+/** The 202 of every answered invocation, serialised once rather than per invocation. */
+const acceptedBody = Buffer.from(JSON.stringify({ status: 'OK' }));
+const acceptedHeaders = ['Content-Type', 'application/json', 'Content-Length', String(acceptedBody.byteLength)];
+
+function sendAccepted(res: ServerResponse): void {
+  res.writeHead(202, acceptedHeaders);
+  res.end(acceptedBody);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -205,7 +240,8 @@ function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Pro
       chunks.push(chunk);
     };
     req.on('data', onData);
-    req.once('end', () => resolve({ ok: true, body: Buffer.concat(chunks, size) }));
+    // Most bodies arrive in one chunk: use it as is rather than copy it.
+    req.once('end', () => resolve({ ok: true, body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size) }));
     req.once('error', reject);
   });
 }

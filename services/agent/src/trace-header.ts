@@ -8,6 +8,7 @@
  * it back into the same W3C context.
  */
 import { randomBytes } from 'node:crypto';
+import { isSpanContextValid, type SpanContext } from '@opentelemetry/api';
 
 const traceparentPattern = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 const xrayPattern = /^Root=1-([0-9a-f]{8})-([0-9a-f]{24});Parent=([0-9a-f]{16});Sampled=([01])/;
@@ -30,11 +31,35 @@ export function xrayToTraceparent(header: string): string | undefined {
   return `00-${epoch}${rest}-${parent}-0${sampled}`;
 }
 
+/** An OpenTelemetry span context in X-Ray header shape (the span is the runtime's parent); undefined when it is not valid. */
+export function spanContextToXray(spanContext: SpanContext): string | undefined {
+  if (!isSpanContextValid(spanContext)) return undefined;
+  const traceId = spanContext.traceId;
+  return `Root=1-${traceId.slice(0, 8)}-${traceId.slice(8)};Parent=${spanContext.spanId};Sampled=${spanContext.traceFlags & 1}`;
+}
+
+/** Random bytes drawn from in blocks: one `randomBytes` call per ~200 fresh headers instead of one per header. */
+const randomPoolBytes = 4096;
+let randomPool = Buffer.alloc(0);
+let randomOffset = 0;
+
+function randomHex(bytes: number): string {
+  if (randomOffset + bytes > randomPool.length) {
+    randomPool = randomBytes(randomPoolBytes);
+    randomOffset = 0;
+  }
+  const hex = randomPool.toString('hex', randomOffset, randomOffset + bytes);
+  randomOffset += bytes;
+  return hex;
+}
+
 /** A fresh, unsampled X-Ray header for an invocation that arrived without trace context (Lambda always sends one). */
 export function newXrayHeader(now: number = Date.now()): string {
   const epoch = Math.floor(now / 1000)
     .toString(16)
     .padStart(8, '0')
     .slice(-8);
-  return `Root=1-${epoch}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0`;
+  // Runs per invocation that arrives without trace context: ids from a pooled block of randomness.
+  const random = randomHex(20);
+  return `Root=1-${epoch}-${random.slice(0, 24)};Parent=${random.slice(24)};Sampled=0`;
 }

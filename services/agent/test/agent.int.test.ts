@@ -445,10 +445,12 @@ describe('heartbeats', () => {
     const subscription = fx.bus.subscribeLive<InstanceHeartbeat>(`instance.${fx.instanceId}.heartbeat`, (beat) => void beats.push(beat));
     try {
       await Promise.all([fx.start(spec), fx.start(broken)]);
-      await expect
-        .poll(() => beats.some((beat) => beat.environments.some((e) => e.environmentId === spec.environmentId && e.state === 'Ready')), { timeout: 3_000 })
-        .toBe(true);
-      const beat = beats.at(-1)!;
+      // Both settled before start() returned; the beat that says so follows within the 20 ms coalescing delay.
+      const settled = (beat: InstanceHeartbeat) =>
+        beat.environments.some((e) => e.environmentId === spec.environmentId && e.state === 'Ready') &&
+        beat.environments.some((e) => e.environmentId === broken.environmentId && e.state === 'Failed');
+      await expect.poll(() => beats.some(settled), { timeout: 3_000 }).toBe(true);
+      const beat = beats.find(settled)!;
       expect(beat.instanceId).toBe(fx.instanceId);
       expect(Math.abs(beat.at - Date.now())).toBeLessThan(5_000);
       expect(beat.environments.find((e) => e.environmentId === spec.environmentId)).toEqual({

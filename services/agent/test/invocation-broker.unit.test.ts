@@ -1,7 +1,7 @@
 import { ServiceUnavailableException, TooManyRequestsException } from '@hearth/errors';
 import { describe, expect, it } from 'vitest';
 import type { AdmissionPolicy } from '../src/admission.js';
-import { InvocationBroker, type Invocation, type Poller } from '../src/invocation-broker.js';
+import { InvocationBroker, type Invocation, type InvocationOutcome, type InvocationSink, type Poller } from '../src/invocation-broker.js';
 
 function invocation(requestId: string, timeoutMs = 5_000): Invocation {
   return { requestId, payload: Buffer.from('{}'), deadlineMs: Date.now() + timeoutMs, timeoutMs, traceHeader: 'Root=1-00000000-000000000000000000000000;Parent=0000000000000001;Sampled=0' };
@@ -63,14 +63,19 @@ describe('InvocationBroker', () => {
     const seen: unknown[] = [];
     const policy: AdmissionPolicy = {
       decide(load) {
-        seen.push(load);
-        return { admit: false, reason: 'CpuPressure', message: 'too hot' };
+        // The broker reuses its load object: a policy copies what it keeps.
+        seen.push({ ...load, usage: { ...load.usage } });
+        return { admit: false, reason: 'CPUPressure', message: 'too hot' };
       },
     };
-    const broker = new InvocationBroker({ environmentId: 'ee', maxConcurrency: 8, admission: policy });
+    const usage = { cpuPercent: 97, memoryMiB: 100, memoryPercent: 5 };
+    const broker = new InvocationBroker({ environmentId: 'ee', maxConcurrency: 8, admission: policy, usage });
     broker.poll(poller());
-    await expect(broker.submit(invocation('a'))).rejects.toMatchObject({ reason: 'CpuPressure', message: 'too hot' });
-    expect(seen).toEqual([{ environmentId: 'ee', maxConcurrency: 8, occupied: 0, waitingPollers: 1 }]);
+    await expect(broker.submit(invocation('a'))).rejects.toMatchObject({ reason: 'CPUPressure', message: 'too hot' });
+    expect(seen).toEqual([
+      { environmentId: 'ee', maxConcurrency: 8, occupied: 0, waitingPollers: 1, usage, instance: { cpuPercent: 0, memoryMiB: 0, memoryPercent: 0 } },
+    ]);
+    expect(broker.rejectedTotal).toBe(1);
   });
 
   it('times an invocation out with Lambda’s message; the slot stays taken until the runtime answers', async () => {
@@ -118,6 +123,17 @@ describe('InvocationBroker', () => {
     expect(live.got.map((i) => i.requestId)).toEqual(['a']);
   });
 
+  it('gives nothing to a poll withdrawn because its connection closed', () => {
+    const broker = new InvocationBroker({ environmentId: 'ee', maxConcurrency: 2 });
+    const gone = poller();
+    broker.poll(gone);
+    broker.withdraw(gone);
+    expect(broker.waitingPollers).toBe(0);
+    void broker.submit(invocation('a'));
+    expect(gone.got).toEqual([]);
+    broker.withdraw(gone);
+  });
+
   it('on stop refuses queued and new work (never started) and ends running work with Runtime.ExitError', async () => {
     const broker = new InvocationBroker({ environmentId: 'ee', maxConcurrency: 3 });
     broker.poll(poller());
@@ -138,5 +154,77 @@ describe('InvocationBroker', () => {
     const broker = new InvocationBroker({ environmentId: 'ee', maxConcurrency: 3 });
     void broker.submit(invocation('same'));
     await expect(broker.submit(invocation('same'))).rejects.toBeInstanceOf(ServiceUnavailableException);
+  });
+
+  describe('the sink interface (InvokeStream’s path)', () => {
+    /** A sink that records its one call. */
+    function sink(): InvocationSink & { calls: Array<{ outcome?: InvocationOutcome; refused?: string }> } {
+      const calls: Array<{ outcome?: InvocationOutcome; refused?: string }> = [];
+      return {
+        calls,
+        complete: (outcome) => void calls.push({ outcome }),
+        refuse: (reason) => void calls.push({ refused: reason }),
+      };
+    }
+
+    it('admits without a promise and answers the sink exactly once', () => {
+      const broker = new InvocationBroker({ environmentId: 'ee', maxConcurrency: 1 });
+      const poll = poller();
+      broker.poll(poll);
+      const first = sink();
+      expect(broker.admit(invocation('a'), first)).toEqual({ admit: true });
+      const second = sink();
+      expect(broker.admit(invocation('b'), second)).toMatchObject({ admit: false, reason: 'ConcurrencyLimit' });
+      expect(second.calls).toEqual([]);
+      broker.answer('a', { payload: Buffer.from('1') });
+      broker.answer('a', { payload: Buffer.from('2') });
+      expect(first.calls).toHaveLength(1);
+      expect(first.calls[0]?.outcome?.payload.toString()).toBe('1');
+    });
+
+    it('cancels a queued invocation (refused as Cancelled, slot freed) but lets a running one finish', () => {
+      const broker = new InvocationBroker({ environmentId: 'ee', maxConcurrency: 2 });
+      broker.poll(poller());
+      const running = sink();
+      const queued = sink();
+      broker.admit(invocation('run'), running);
+      broker.admit(invocation('wait'), queued);
+      expect(broker.cancel('wait')).toBe(true);
+      expect(queued.calls).toEqual([{ refused: 'Cancelled' }]);
+      expect(broker.cancel('run')).toBe(false);
+      expect(broker.occupied).toBe(1);
+      expect(broker.answer('run', { payload: Buffer.from('done') })).toBe(true);
+      expect(running.calls[0]?.outcome?.payload.toString()).toBe('done');
+      expect(broker.cancel('unknown')).toBe(false);
+    });
+
+    it('refuses queued invocations as NotReady when the EE stops, and counts later admissions as NotReady', () => {
+      const broker = new InvocationBroker({ environmentId: 'ee', maxConcurrency: 2 });
+      const queued = sink();
+      broker.admit(invocation('q'), queued);
+      broker.stopAdmitting('stopping');
+      expect(queued.calls).toEqual([{ refused: 'NotReady' }]);
+      expect(broker.admit(invocation('later'), sink())).toMatchObject({ admit: false, reason: 'NotReady' });
+      expect(broker.stats.rejected).toEqual({ NotReady: 1 });
+    });
+
+    it('remembers the peak of slots taken until it is read', () => {
+      const broker = new InvocationBroker({ environmentId: 'ee', maxConcurrency: 4 });
+      const poll = poller();
+      for (let i = 0; i < 3; i += 1) broker.poll(poll);
+      for (const id of ['a', 'b', 'c']) broker.admit(invocation(id), sink());
+      for (const id of ['a', 'b']) broker.answer(id, { payload: Buffer.alloc(0) });
+      expect(broker.takePeak()).toBe(3);
+      expect(broker.takePeak()).toBe(1);
+    });
+
+    it('reports each refusal to onReject', () => {
+      const reasons: string[] = [];
+      const broker = new InvocationBroker({ environmentId: 'ee', maxConcurrency: 1, onReject: (reason) => reasons.push(reason) });
+      broker.admit(invocation('a'), sink());
+      broker.admit(invocation('b'), sink());
+      broker.countRejection('NotReady');
+      expect(reasons).toEqual(['ConcurrencyLimit', 'NotReady']);
+    });
   });
 });

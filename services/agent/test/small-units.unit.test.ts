@@ -1,6 +1,6 @@
 import { ConfigError } from '@hearth/config';
 import { describe, expect, it } from 'vitest';
-import { loadAgentConfig } from '../src/agent-config.js';
+import { advertisedAgentAddress, loadAgentConfig } from '../src/agent-config.js';
 import { effectiveMaxConcurrency } from '../src/concurrency.js';
 import { buildEnvironmentVariables, logStreamName } from '../src/ee-variables.js';
 import { initErrorReasonCode, defaultInitTimeoutMs } from '../src/environment.js';
@@ -25,6 +25,29 @@ describe('loadAgentConfig', () => {
     });
     expect(config).toMatchObject({ instanceId: 'i-0abc', workDir: '/var/tmp/hearth/instances/i-0abc', instanceType: 'm7g.large', zone: 'us-east-1a', vcpus: 2, memoryMib: 8192 });
     expect(() => loadAgentConfig({ HEARTH_INSTANCE_ID: 'i-1', HEARTH_INSTANCE_VCPUS: 'many' })).toThrow(/HEARTH_INSTANCE_VCPUS/);
+  });
+
+  it('reads the load report and goodput settings, with their defaults', () => {
+    expect(loadAgentConfig({ HEARTH_INSTANCE_ID: 'i-1' })).toMatchObject({
+      loadReportIntervalMs: 250,
+      sampleIntervalMs: 250,
+      cpuWindowMs: 1_000,
+      cpuRejectPercent: 95,
+      memoryRejectPercent: 90,
+      advertisedAddress: undefined,
+    });
+    expect(
+      loadAgentConfig({ HEARTH_INSTANCE_ID: 'i-1', HEARTH_LOAD_REPORT_INTERVAL_MS: '100', HEARTH_CPU_REJECT_PERCENT: '80', HEARTH_AGENT_ADDRESS: 'agent-1:7000' }),
+    ).toMatchObject({ loadReportIntervalMs: 100, cpuRejectPercent: 80, advertisedAddress: 'agent-1:7000' });
+    expect(() => loadAgentConfig({ HEARTH_INSTANCE_ID: 'i-1', HEARTH_MEMORY_REJECT_PERCENT: '150' })).toThrow(/HEARTH_MEMORY_REJECT_PERCENT/);
+  });
+
+  it('advertises a dialable address: the configured one, else the bound one with a wildcard host named', () => {
+    expect(advertisedAgentAddress('127.0.0.1:4100', undefined, 'host-a')).toBe('127.0.0.1:4100');
+    expect(advertisedAgentAddress('0.0.0.0:4100', undefined, 'host-a')).toBe('host-a:4100');
+    expect(advertisedAgentAddress('[::]:4100', undefined, 'host-a')).toBe('host-a:4100');
+    expect(advertisedAgentAddress(':::4100', undefined, 'host-a')).toBe('host-a:4100');
+    expect(advertisedAgentAddress('0.0.0.0:4100', 'agent.internal:4100', 'host-a')).toBe('agent.internal:4100');
   });
 });
 

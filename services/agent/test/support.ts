@@ -34,6 +34,10 @@ export interface AgentFixture {
   readonly codeStore: CodeStore;
   readonly instanceId: string;
   readonly workDir: string;
+  /** host:port of the agent's gRPC server (what its load reports advertise). */
+  readonly address: string;
+  /** The AgentService client (InvokeStream, …). */
+  readonly client: proto.AgentServiceClient;
   /** Stores a package and returns an EnvironmentSpec for it (override anything). */
   spec(files: Record<string, string>, overrides: Partial<proto.EnvironmentSpec>): Promise<proto.EnvironmentSpec>;
   start(spec: proto.EnvironmentSpec, deadlineMs?: number): Promise<proto.EnvironmentStatus>;
@@ -66,7 +70,9 @@ export async function startAgentFixture(tag: string, options: Partial<AgentOptio
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
   );
-  const client = createClient(proto.AgentServiceClient, `127.0.0.1:${port}`, { maxReceiveMessageBytes: 7 * 1024 * 1024 });
+  const address = `127.0.0.1:${port}`;
+  const client = createClient(proto.AgentServiceClient, address, { maxReceiveMessageBytes: 7 * 1024 * 1024 });
+  agent.startLoadReports(address);
 
   const fixture: AgentFixture = {
     agent,
@@ -74,6 +80,8 @@ export async function startAgentFixture(tag: string, options: Partial<AgentOptio
     codeStore,
     instanceId,
     workDir,
+    address,
+    client,
     async spec(files, overrides) {
       const stored = await codeStore.put(zipOf(files));
       const environmentId = overrides.environmentId ?? `ee-${randomBytes(4).toString('hex')}`;
@@ -152,4 +160,62 @@ export function groupRssMib(pgid: number): number {
     }
   }
   return kib / 1024;
+}
+
+/** An InvokeStream as a test drives it: invocations matched to their outcomes by request id. */
+export interface TestInvokeStream {
+  /** Sends one invocation and resolves with its outcome (result or rejection). */
+  invoke(request: Partial<proto.AgentInvocation> & { requestId: string; environmentId: string }): Promise<proto.AgentInvocationOutcome>;
+  /** Sends `cancel: true` for a request id; its promise never settles. */
+  cancel(requestId: string): void;
+  /** Every outcome received, in arrival order. */
+  readonly received: proto.AgentInvocationOutcome[];
+  /** Half-closes and resolves when the server has ended the stream. */
+  end(): Promise<void>;
+  /** Breaks the stream (cancels the call), as a router that died would. */
+  break(): void;
+}
+
+/** Opens an InvokeStream on a fixture's client. */
+export function openInvokeStream(client: proto.AgentServiceClient): TestInvokeStream {
+  const call = client.invokeStream();
+  const waiting = new Map<string, (outcome: proto.AgentInvocationOutcome) => void>();
+  const received: proto.AgentInvocationOutcome[] = [];
+  let ended: () => void = () => {};
+  const endedPromise = new Promise<void>((resolve) => (ended = resolve));
+  call.on('data', (outcome: proto.AgentInvocationOutcome) => {
+    received.push(outcome);
+    const resolve = waiting.get(outcome.requestId);
+    waiting.delete(outcome.requestId);
+    resolve?.(outcome);
+  });
+  call.on('end', () => ended());
+  call.on('error', () => ended());
+  return {
+    received,
+    invoke(request) {
+      return new Promise((resolve) => {
+        waiting.set(request.requestId, resolve);
+        call.write({ payload: Buffer.from('{}'), deadlineUnixMs: 0, traceContext: {}, cancel: false, ...request });
+      });
+    },
+    cancel(requestId) {
+      waiting.delete(requestId);
+      call.write({ requestId, environmentId: '', payload: Buffer.alloc(0), deadlineUnixMs: 0, traceContext: {}, cancel: true });
+    },
+    end() {
+      call.end();
+      return endedPromise;
+    },
+    break() {
+      call.cancel();
+    },
+  };
+}
+
+/** The parsed JSON result of an outcome, or throws naming the rejection. */
+export function resultOf(outcome: proto.AgentInvocationOutcome): { value: any; functionError: string | undefined; durationMs: number } {
+  if (outcome.outcome?.$case !== 'result') throw new Error(`expected a result, got ${JSON.stringify(outcome.outcome)}`);
+  const { payload, functionError, durationMs } = outcome.outcome.value;
+  return { value: JSON.parse(payload.toString('utf8')), functionError, durationMs };
 }
