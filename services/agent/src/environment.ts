@@ -207,9 +207,9 @@ export class ExecutionEnvironment {
     return this.spec.functionArn;
   }
 
-  /** The spec carries no revision yet (agent.proto), so none is reported. */
+  /** The version's RevisionId this EE runs, when placement gave one. */
   get revisionId(): string | undefined {
-    return undefined;
+    return this.spec.revisionId || undefined;
   }
 
   get cpuPercent(): number {

@@ -97,12 +97,13 @@ export function createActivities(deps: ActivityDeps): FleetActivities {
       guarded(async () => {
         const configuration = await configurationOf(version);
         const initTimeoutMs = deps.initTimeoutMs || Math.max(130_000, configuration.Timeout * 1000);
-        const spec = { ...environmentSpec(environment.environmentId, configuration, deps.region), initTimeoutMs };
+        const revisionId = version.revisionId ?? configuration.RevisionId;
+        const spec = { ...environmentSpec(environment.environmentId, configuration, deps.region), initTimeoutMs, revisionId };
         const capacityProviderArn = configuration.CapacityProviderConfig?.LambdaManagedInstancesCapacityProviderConfig?.CapacityProviderArn ?? '';
         await environments.place(environment.environmentId, {
           functionName: version.functionName,
           version: version.version,
-          revisionId: version.revisionId ?? configuration.RevisionId,
+          revisionId,
           functionArn: configuration.FunctionArn,
           capacityProviderArn,
           instanceId: environment.instanceId,

@@ -30,5 +30,6 @@ export function environmentSpec(
     logGroup: configuration.LoggingConfig?.LogGroup ?? `/aws/lambda/${configuration.FunctionName}`,
     initTimeoutMs: 0,
     region,
+    revisionId: configuration.RevisionId,
   };
 }
