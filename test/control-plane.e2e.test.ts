@@ -5,6 +5,7 @@
  */
 import { Metadata } from '@grpc/grpc-js';
 import {
+  CreateAliasCommand,
   CreateCapacityProviderCommand,
   CreateFunctionCommand,
   DeleteCapacityProviderCommand,
@@ -13,7 +14,6 @@ import {
   GetFunctionCommand,
   GetFunctionConfigurationCommand,
   InvalidParameterValueException,
-  InvokeCommand,
   LambdaClient,
   ListCapacityProvidersCommand,
   ListFunctionsCommand,
@@ -319,7 +319,7 @@ describe('functions through the AWS SDK', () => {
   });
 
   it('says plainly that an operation is not built yet', async () => {
-    await expect(lambda.send(new InvokeCommand({ FunctionName: 'hello' }))).rejects.toMatchObject({
+    await expect(lambda.send(new CreateAliasCommand({ FunctionName: 'hello', Name: 'live', FunctionVersion: '1' }))).rejects.toMatchObject({
       name: 'UnsupportedOperationException',
       $metadata: { httpStatusCode: 400 },
     });

@@ -2,7 +2,8 @@
  * A real `nats-server` with JetStream, listening on 127.0.0.1 only, its
  * JetStream store in a directory we own.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect } from 'node:net';
 import type { StartedInfraPiece } from './infra-types.js';
 import { ManagedProcess } from './managed-process.js';
@@ -35,16 +36,23 @@ export interface LocalNats extends StartedInfraPiece {
   readonly port: number;
 }
 
+/** Largest NATS message Hearth's servers accept: 8 MiB (see deploy/nats.conf for compose). */
+export const natsMaxPayloadBytes = 8 * 1024 * 1024;
+
 /** Starts nats-server and resolves once it greets clients with JetStream enabled. */
 export async function startLocalNats(options: LocalNatsOptions): Promise<LocalNats> {
   const { storeDir, startTimeoutMs = 15_000 } = options;
   const binary = findNatsServer(options.env);
   mkdirSync(storeDir, { recursive: true });
+  // Messages carry up to 6 MB synchronous results and 1 MiB asynchronous events plus their
+  // headers; the server's default limit is 1 MiB, and only a config file can raise it.
+  const configFile = join(storeDir, 'hearth-nats.conf');
+  writeFileSync(configFile, `max_payload: ${natsMaxPayloadBytes}\n`);
   return startOnPort(options.port, 'nats', async (port) => {
     const server = await ManagedProcess.start({
       name: 'nats-server',
       command: binary,
-      args: ['-a', loopback, '-p', String(port), '-js', '-sd', storeDir],
+      args: ['-c', configFile, '-a', loopback, '-p', String(port), '-js', '-sd', storeDir],
       logFile: options.logFile,
     });
     const stop = once(async () => {

@@ -33,3 +33,5 @@ export * from './function/state.js';
 export * from './function/decide.js';
 export * from './function/view.js';
 export * from './function/invocation.js';
+export * from './function/event-invoke-config.js';
+export * from './function/async-invocation.js';

@@ -21,6 +21,8 @@ export const maxItemsRanges = Object.freeze({
   ListFunctionVersionsByCapacityProvider: { min: 1, max: 50, default: 50 },
   /** 1–10000, default 50 (botocore `MaxListItems`, as ListFunctions). */
   ListVersionsByFunction: { min: 1, max: 10000, default: 50 },
+  /** 1–50, default 50 (botocore `MaxFunctionEventInvokeConfigListItems`). */
+  ListFunctionEventInvokeConfigs: { min: 1, max: 50, default: 50 },
 } satisfies Record<string, MaxItemsRange>);
 
 /** Checks `MaxItems` against the operation's range; returns the range's default when it is missing. */

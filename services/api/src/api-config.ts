@@ -1,4 +1,4 @@
-import { ConfigError, envInt, envString, loadZoneConfig, type CommonConfig } from '@hearth/config';
+import { ConfigError, defaultGrpcPorts, envInt, envString, loadZoneConfig, type CommonConfig } from '@hearth/config';
 
 /** Settings of the api service, from the environment. */
 export interface ApiConfig {
@@ -18,6 +18,36 @@ export interface ApiConfig {
   maxCapacityProviders: number;
   /** Schema of the event store and read models (`HEARTH_DB_SCHEMA`). Default `hearth`. */
   schema: string;
+  /** Where the router answers gRPC (`HEARTH_ROUTER_GRPC_ADDRESS`). Default `127.0.0.1:50054`. */
+  routerAddress: string;
+  /** Limits of the invoke path. */
+  invoke: InvokeConfig;
+  /** Bounds of the asynchronous invocation queue (JetStream `${PREFIX}_INVOCATIONS`). */
+  asyncQueue: AsyncQueueConfig;
+}
+
+/** Limits of the invoke path, each bounding memory or waiting. */
+export interface InvokeConfig {
+  /** Synchronous invocations awaiting the router at once; more are shed with 429 (`HEARTH_INVOKE_MAX_IN_FLIGHT`). Default 4096. */
+  maxInFlight: number;
+  /** Payload bytes of those invocations; more are shed with 429 (`HEARTH_INVOKE_MAX_IN_FLIGHT_BYTES`). Default 268435456 (256 MiB). */
+  maxInFlightBytes: number;
+  /**
+   * How long past an invocation's deadline (now + the function's Timeout, when
+   * the agent answers with Lambda's timeout error) the api still waits for the
+   * router before answering ServiceException (`HEARTH_INVOKE_DEADLINE_MARGIN_MS`). Default 1000.
+   */
+  deadlineMarginMs: number;
+  /** Functions whose state the api keeps in memory for invocations (`HEARTH_FUNCTION_CACHE_ENTRIES`). Default 10000. */
+  functionCacheEntries: number;
+}
+
+/** Bounds of the asynchronous invocation queue; when full, Event invokes get 429. */
+export interface AsyncQueueConfig {
+  /** Messages waiting (`HEARTH_ASYNC_QUEUE_MAX_MESSAGES`). Default 100000. */
+  maxMessages: number;
+  /** Bytes waiting (`HEARTH_ASYNC_QUEUE_MAX_BYTES`). Default 1073741824 (1 GiB). */
+  maxBytes: number;
 }
 
 /** Reads the api's settings; throws ConfigError naming a malformed variable. */
@@ -35,5 +65,16 @@ export function loadApiConfig(common: CommonConfig, env: NodeJS.ProcessEnv = pro
     ...loadZoneConfig(common.region, env),
     maxCapacityProviders: envInt('HEARTH_MAX_CAPACITY_PROVIDERS', 1000, { min: 1, max: 1_000_000 }, env),
     schema,
+    routerAddress: envString('HEARTH_ROUTER_GRPC_ADDRESS', `127.0.0.1:${defaultGrpcPorts.router}`, env),
+    invoke: {
+      maxInFlight: envInt('HEARTH_INVOKE_MAX_IN_FLIGHT', 4096, { min: 1, max: 1_000_000 }, env),
+      maxInFlightBytes: envInt('HEARTH_INVOKE_MAX_IN_FLIGHT_BYTES', 256 * 1024 * 1024, { min: 6 * 1024 * 1024, max: 64 * 1024 ** 3 }, env),
+      deadlineMarginMs: envInt('HEARTH_INVOKE_DEADLINE_MARGIN_MS', 1000, { min: 0, max: 60_000 }, env),
+      functionCacheEntries: envInt('HEARTH_FUNCTION_CACHE_ENTRIES', 10_000, { min: 1, max: 10_000_000 }, env),
+    },
+    asyncQueue: {
+      maxMessages: envInt('HEARTH_ASYNC_QUEUE_MAX_MESSAGES', 100_000, { min: 1, max: 1_000_000_000 }, env),
+      maxBytes: envInt('HEARTH_ASYNC_QUEUE_MAX_BYTES', 1024 ** 3, { min: 1024 * 1024, max: 1024 ** 4 }, env),
+    },
   };
 }

@@ -3,6 +3,7 @@ import { unaryHandlers } from '@hearth/grpc';
 import { api, lambdaTypes, lifecycle } from '@hearth/proto';
 import type { Logger } from '@hearth/telemetry';
 import type { ControlPlane } from './control-plane/index.js';
+import type { Invoker } from './invoke/index.js';
 
 /**
  * Drops what proto3 cannot tell from "absent": empty lists, empty maps and
@@ -35,10 +36,21 @@ const asInput = <T>(request: unknown): T => withoutProtoDefaults(request) as T;
  */
 const toMessage = <M>(fns: { fromPartial(object: never): M }, value: object): M => fns.fromPartial(value as never);
 
-/** The gRPC services of the api, over the control plane. */
-export function grpcServices(plane: ControlPlane, logger: Logger): Array<[ServiceDefinition, UntypedServiceImplementation]> {
+/** An Invoke result as the gRPC message: bytes as a Buffer, unset members left out. */
+function invokeResponse(result: { StatusCode: number; Payload?: Uint8Array; FunctionError?: string; ExecutedVersion?: string }): api.InvokeResponse {
+  return api.InvokeResponse.fromPartial({
+    StatusCode: result.StatusCode,
+    Payload: result.Payload === undefined ? Buffer.alloc(0) : Buffer.from(result.Payload.buffer, result.Payload.byteOffset, result.Payload.byteLength),
+    ...(result.FunctionError === undefined ? {} : { FunctionError: result.FunctionError }),
+    ...(result.ExecutedVersion === undefined ? {} : { ExecutedVersion: result.ExecutedVersion }),
+  });
+}
+
+/** The gRPC services of the api, over the control plane and Invoke. */
+export function grpcServices(plane: ControlPlane, invoker: Invoker, logger: Logger): Array<[ServiceDefinition, UntypedServiceImplementation]> {
   const cp = api.CapacityProviderResponse;
   const fc = lambdaTypes.FunctionConfiguration;
+  const eic = api.FunctionEventInvokeConfig;
   return [
     [
       api.CapacityProviderServiceService,
@@ -72,6 +84,17 @@ export function grpcServices(plane: ControlPlane, logger: Logger): Array<[Servic
           publishVersion: async (request) => toMessage(fc, await plane.PublishVersion(asInput(request))),
           listVersionsByFunction: async (request) =>
             toMessage(api.ListVersionsByFunctionResponse, await plane.ListVersionsByFunction(asInput(request))),
+          // The invocation's id is the call's x-request-id (or a fresh uuid); cancelling the call cancels it.
+          invoke: async (request, ctx) => invokeResponse(await invoker.invoke(asInput(request), { requestId: ctx.requestId, signal: ctx.signal })),
+          putFunctionEventInvokeConfig: async (request) => toMessage(eic, await plane.PutFunctionEventInvokeConfig(asInput(request))),
+          updateFunctionEventInvokeConfig: async (request) => toMessage(eic, await plane.UpdateFunctionEventInvokeConfig(asInput(request))),
+          getFunctionEventInvokeConfig: async (request) => toMessage(eic, await plane.GetFunctionEventInvokeConfig(asInput(request))),
+          deleteFunctionEventInvokeConfig: async (request) => {
+            await plane.DeleteFunctionEventInvokeConfig(asInput(request));
+            return api.DeleteFunctionEventInvokeConfigResponse.fromPartial({});
+          },
+          listFunctionEventInvokeConfigs: async (request) =>
+            toMessage(api.ListFunctionEventInvokeConfigsResponse, await plane.ListFunctionEventInvokeConfigs(asInput(request))),
         },
         logger,
       ),

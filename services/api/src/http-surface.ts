@@ -1,12 +1,13 @@
 import type { ExtraRoute, OperationHandlers } from '@hearth/lambda-http';
 import type { ControlPlane } from './control-plane/index.js';
+import type { Invoker } from './invoke/index.js';
 
 /**
- * The Lambda HTTP operations the api serves, over the control plane. An
- * operation missing here answers UnsupportedOperationException (the adapter's
- * default), which is how the API says a capability is not built yet.
+ * The Lambda HTTP operations the api serves, over the control plane and
+ * Invoke. An operation missing here answers UnsupportedOperationException (the
+ * adapter's default), which is how the API says a capability is not built yet.
  */
-export function httpHandlers(plane: ControlPlane): OperationHandlers {
+export function httpHandlers(plane: ControlPlane, invoker: Invoker): OperationHandlers {
   // The adapter hands over the request members with Lambda's names; the domain validates every one.
   const pass =
     <K extends keyof ControlPlane>(operation: K) =>
@@ -28,6 +29,18 @@ export function httpHandlers(plane: ControlPlane): OperationHandlers {
     ListFunctions: pass('ListFunctions'),
     PublishVersion: pass('PublishVersion'),
     ListVersionsByFunction: pass('ListVersionsByFunction'),
+    PutFunctionEventInvokeConfig: pass('PutFunctionEventInvokeConfig'),
+    UpdateFunctionEventInvokeConfig: pass('UpdateFunctionEventInvokeConfig'),
+    GetFunctionEventInvokeConfig: pass('GetFunctionEventInvokeConfig'),
+    DeleteFunctionEventInvokeConfig: pass('DeleteFunctionEventInvokeConfig'),
+    ListFunctionEventInvokeConfigs: pass('ListFunctionEventInvokeConfigs'),
+    // The invocation's id is the call's x-amzn-RequestId, as in Lambda; a client that goes away cancels it.
+    Invoke: (input, ctx) => invoker.invoke(input, { requestId: ctx.requestId, signal: ctx.signal }),
+    // The deprecated InvokeAsync is an Event invoke of the unqualified function.
+    InvokeAsync: async (input, ctx) => {
+      await invoker.invoke({ FunctionName: input.FunctionName, InvocationType: 'Event', Payload: input.InvokeArgs }, { requestId: ctx.requestId, signal: ctx.signal });
+      return { Status: 202 };
+    },
   } as OperationHandlers;
 }
 

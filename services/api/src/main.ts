@@ -3,10 +3,14 @@
  * events to the Postgres event store (with inline read models), relays them to
  * NATS JetStream, stores code packages in a JetStream object store, and serves
  * the same operations over gRPC (`hearth.v1`) and the Lambda-compatible HTTP API.
+ * Invoke resolves qualifiers from an in-memory view of functions and forwards
+ * synchronous invocations over one stream to the router; Event invocations go
+ * to the JetStream work queue the router consumes (src/invoke/).
  */
 import postgres from 'postgres';
 import { connectBus, createCodeStore, startOutboxRelay } from '@hearth/bus';
 import { detectRuntimes } from '@hearth/config';
+import { functionStreamId } from '@hearth/domain';
 import { createEventStore } from '@hearth/event-store';
 import { fleetTaskQueue } from '@hearth/fleet';
 import { runServiceMain } from '@hearth/grpc';
@@ -16,6 +20,7 @@ import { createControlPlane } from './control-plane/index.js';
 import { connectFleetWorkflows } from './fleet-workflows.js';
 import { grpcServices } from './grpc-surface.js';
 import { codeDownloadPath, extraRoutes, httpHandlers } from './http-surface.js';
+import { createAsyncQueue, createFunctionStates, createInvoker, createRouterChannel, startFunctionEventsFeed } from './invoke/index.js';
 import { createReadModels } from './read-models/index.js';
 
 runServiceMain({
@@ -50,6 +55,45 @@ runServiceMain({
     });
     onShutdown(() => fleet.close());
 
+    // Invocations resolve qualifiers from memory; a miss reads the read model once.
+    const functionStates = createFunctionStates({
+      maxEntries: apiConfig.invoke.functionCacheEntries,
+      async load(name) {
+        // The stream's version is read first, so the version kept with an absent function is never ahead of it.
+        const streamVersion = await store.streamVersion(functionStreamId(name));
+        const row = await readModels.functions.get(sql, name);
+        return row ? { state: row.state, streamVersion: row.version } : { state: { status: 'Absent' }, streamVersion };
+      },
+    });
+    const feed = await startFunctionEventsFeed({ bus, states: functionStates, logger });
+    onShutdown(() => feed.stop());
+    const asyncQueue = await createAsyncQueue({ bus, logger, ...apiConfig.asyncQueue });
+    const routerChannel = createRouterChannel({
+      address: apiConfig.routerAddress,
+      logger,
+      maxInFlight: apiConfig.invoke.maxInFlight,
+      maxInFlightBytes: apiConfig.invoke.maxInFlightBytes,
+      answerGraceMs: apiConfig.invoke.deadlineMarginMs,
+    });
+    onShutdown(() => routerChannel.close());
+    const invoker = createInvoker({
+      functions: functionStates,
+      router: routerChannel,
+      queue: asyncQueue,
+      scope: { region: config.region, accountId: config.accountId },
+      logger,
+    });
+    // Sheds and drops are counted; a line a minute (when anything moved) makes them visible without a metrics pipeline.
+    let lastStats = '';
+    const statsTimer = setInterval(() => {
+      const stats = { router: routerChannel.stats(), asyncQueue: asyncQueue.stats(), functionStates: functionStates.stats() };
+      const text = JSON.stringify(stats);
+      if (text !== lastStats) logger.info({ event: 'invoke.stats', ...stats }, 'invoke path counters');
+      lastStats = text;
+    }, 60_000);
+    statsTimer.unref();
+    onShutdown(() => clearInterval(statsTimer));
+
     // The public URL is known only once the HTTP server is bound (port 0 picks one).
     let codeBaseUrl = '';
     const plane = createControlPlane({
@@ -66,10 +110,12 @@ runServiceMain({
       },
       zoneMap: { zones: apiConfig.zones, explicit: apiConfig.subnetZones },
       fleet,
+      functionAppended: (name, state, streamVersion) => functionStates.appended(name, state, streamVersion),
+      natsPrefix: bus.prefix,
     });
-    for (const [definition, implementation] of grpcServices(plane, logger)) addService(definition, implementation);
+    for (const [definition, implementation] of grpcServices(plane, invoker, logger)) addService(definition, implementation);
 
-    const http = createLambdaHttpServer({ handlers: httpHandlers(plane), logger, extraRoutes: extraRoutes(plane) });
+    const http = createLambdaHttpServer({ handlers: httpHandlers(plane, invoker), logger, extraRoutes: extraRoutes(plane) });
     const address = await http.listen(apiConfig.httpPort, apiConfig.httpHost);
     onShutdown(() => http.close(config.shutdownGraceMs));
     const httpUrl = `http://${apiConfig.httpHost}:${address.port}`;
@@ -82,6 +128,6 @@ runServiceMain({
       void plane.settleFleetWork();
     }, 5_000);
     onShutdown(() => clearInterval(settleTimer));
-    return { http: httpUrl, runtimes: [...runtimes.keys()] };
+    return { http: httpUrl, runtimes: [...runtimes.keys()], router: apiConfig.routerAddress, asyncQueue: asyncQueue.streamName };
   },
 });

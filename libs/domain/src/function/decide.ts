@@ -31,6 +31,18 @@ import { sameValue } from '../same-value.js';
 import type { Architecture } from '../shapes.js';
 import { formatLambdaTimestamp } from '../time.js';
 import { checkBoolean, checkEnum, checkObject, checkString, isPresent, reject, required, show } from '../validation.js';
+import {
+  applyEventInvokeConfigChanges,
+  eventInvokeConfigFunctionMissingMessage,
+  findEventInvokeConfig,
+  noEventInvokeConfig,
+  resolveEventInvokeConfigTarget,
+  validateEventInvokeConfigChanges,
+  type DestinationFacts,
+  type FunctionEventInvokeConfigRequest,
+  type PutFunctionEventInvokeConfigRequest,
+  type UpdateFunctionEventInvokeConfigRequest,
+} from './event-invoke-config.js';
 import type { FunctionEvent, FunctionVersionPublished, PublishRequest } from './events.js';
 import type {
   CreateFunctionRequest,
@@ -176,6 +188,28 @@ export type CompleteVersionDeletion = DomainCommand<'CompleteVersionDeletion', {
 /** The execution environments of a Deleting function's versions are gone: remove the function. */
 export type CompleteFunctionDeletion = DomainCommand<'CompleteFunctionDeletion', { readonly FunctionName: string }>;
 
+/**
+ * Replace the asynchronous invocation settings of `$LATEST` (unqualified),
+ * `$LATEST.PUBLISHED` or a version number. The caller loads whether each
+ * function a destination names exists ({@link destinationFunctionNames}).
+ */
+export type PutFunctionEventInvokeConfig = DomainCommand<
+  'PutFunctionEventInvokeConfig',
+  DestinationFacts & { readonly request: PutFunctionEventInvokeConfigRequest }
+>;
+
+/** Change some asynchronous invocation settings of an existing configuration; facts as {@link PutFunctionEventInvokeConfig}. */
+export type UpdateFunctionEventInvokeConfig = DomainCommand<
+  'UpdateFunctionEventInvokeConfig',
+  DestinationFacts & { readonly request: UpdateFunctionEventInvokeConfigRequest }
+>;
+
+/** Remove a qualifier's asynchronous invocation settings. */
+export type DeleteFunctionEventInvokeConfig = DomainCommand<
+  'DeleteFunctionEventInvokeConfig',
+  { readonly request: FunctionEventInvokeConfigRequest }
+>;
+
 /** Every function command. */
 export type FunctionCommand =
   | CreateFunction
@@ -186,7 +220,10 @@ export type FunctionCommand =
   | ActivateVersion
   | FailVersion
   | CompleteVersionDeletion
-  | CompleteFunctionDeletion;
+  | CompleteFunctionDeletion
+  | PutFunctionEventInvokeConfig
+  | UpdateFunctionEventInvokeConfig
+  | DeleteFunctionEventInvokeConfig;
 
 /** What a command decided: the events to append and the version the caller's response shows. */
 export interface FunctionDecision {
@@ -404,6 +441,41 @@ function decideDelete(request: DeleteFunctionRequest, state: FunctionStreamState
 }
 
 /**
+ * Put / Update of an EventInvokeConfig, in Lambda's order: request members
+ * (at least one setting, ranges, destinations) → the function and qualifier
+ * exist (`The function doesn't exist.`) → not being deleted → (Update) a
+ * configuration exists (`The function <arn> doesn't have an EventInvokeConfig`).
+ */
+function decideEventInvokeConfigChange(
+  command: PutFunctionEventInvokeConfig | UpdateFunctionEventInvokeConfig,
+  state: FunctionStreamState,
+  ctx: DomainContext,
+): FunctionEvent[] {
+  const body = checkObject(command.data.request, 'request');
+  const target = resolveEventInvokeConfigTarget(state, body as unknown as FunctionEventInvokeConfigRequest, ctx);
+  const changes = validateEventInvokeConfigChanges(body, target.name, ctx, command.data);
+  if (target.fn === undefined || !target.qualifierExists) throw new ResourceNotFoundException(eventInvokeConfigFunctionMissingMessage);
+  if (target.fn.status === 'Deleting') throw functionStateConflict('Deleting');
+  const { Qualifier } = target;
+  const LastModified = ctx.now.toISOString();
+  if (command.type === 'PutFunctionEventInvokeConfig') {
+    return [{ type: 'FunctionEventInvokeConfigPut', data: { Qualifier, config: applyEventInvokeConfigChanges(undefined, changes, LastModified) } }];
+  }
+  const current = findEventInvokeConfig(target.fn, Qualifier);
+  if (current === undefined) throw noEventInvokeConfig(functionArn(ctx, target.name, Qualifier));
+  return [{ type: 'FunctionEventInvokeConfigUpdated', data: { Qualifier, config: applyEventInvokeConfigChanges(current, changes, LastModified) } }];
+}
+
+/** Delete of an EventInvokeConfig: one that does not exist is `The function <arn> doesn't have an EventInvokeConfig`. */
+function decideEventInvokeConfigDeletion(command: DeleteFunctionEventInvokeConfig, state: FunctionStreamState, ctx: DomainContext): FunctionEvent[] {
+  const target = resolveEventInvokeConfigTarget(state, command.data.request, ctx);
+  if (target.fn === undefined || findEventInvokeConfig(target.fn, target.Qualifier) === undefined) {
+    throw noEventInvokeConfig(functionArn(ctx, target.name, target.Qualifier));
+  }
+  return [{ type: 'FunctionEventInvokeConfigDeleted', data: { Qualifier: target.Qualifier } }];
+}
+
+/**
  * Decides a function command and says which version the response shows.
  * Throws InvalidParameterValueException (bad request, CodeSha256 mismatch),
  * ResourceConflictException (`Function already exist: <name>`, a state that
@@ -541,6 +613,11 @@ export function decideFunctionResult(command: FunctionCommand, state: FunctionSt
       }
       return { events: [{ type: 'FunctionVersionDeleted', data: { Version } }] };
     }
+    case 'PutFunctionEventInvokeConfig':
+    case 'UpdateFunctionEventInvokeConfig':
+      return { events: decideEventInvokeConfigChange(command, state, ctx) };
+    case 'DeleteFunctionEventInvokeConfig':
+      return { events: decideEventInvokeConfigDeletion(command, state, ctx) };
     case 'CompleteFunctionDeletion': {
       if (!functionExists(state)) return { events: [] };
       if (state.status !== 'Deleting') {

@@ -6,6 +6,7 @@
 import type { DomainEvent } from '../event.js';
 import type { Architecture } from '../shapes.js';
 import type { Tags } from '../tags.js';
+import type { EventInvokeConfigRecord } from './event-invoke-config.js';
 import type { FunctionVersionLatestPublished } from './shapes.js';
 import type { CodeRef, FunctionChanges, FunctionDefinition } from './validate.js';
 import type { ManagedInstancesReasonCode } from './versions.js';
@@ -112,6 +113,32 @@ export type FunctionDeletionStarted = DomainEvent<
 /** The function and all its versions are gone; the name is free again. */
 export type FunctionDeleted = DomainEvent<'FunctionDeleted', { readonly FunctionArn: string; readonly LastModified: string }>;
 
+/**
+ * PutFunctionEventInvokeConfig: the qualifier's asynchronous invocation
+ * settings are now exactly `config` (whatever was there before is replaced).
+ */
+export type FunctionEventInvokeConfigPut = DomainEvent<
+  'FunctionEventInvokeConfigPut',
+  {
+    /** `$LATEST` (also for an unqualified request), `$LATEST.PUBLISHED` or a version number. */
+    readonly Qualifier: string;
+    readonly config: EventInvokeConfigRecord;
+  }
+>;
+
+/**
+ * UpdateFunctionEventInvokeConfig: some settings of an existing configuration
+ * changed; `config` is the whole configuration after the change, so replaying
+ * needs no merge rules.
+ */
+export type FunctionEventInvokeConfigUpdated = DomainEvent<
+  'FunctionEventInvokeConfigUpdated',
+  { readonly Qualifier: string; readonly config: EventInvokeConfigRecord }
+>;
+
+/** DeleteFunctionEventInvokeConfig: the qualifier falls back to the unqualified configuration, or the defaults. */
+export type FunctionEventInvokeConfigDeleted = DomainEvent<'FunctionEventInvokeConfigDeleted', { readonly Qualifier: string }>;
+
 /** Every event of a function stream. */
 export type FunctionEvent =
   | FunctionCreated
@@ -123,7 +150,10 @@ export type FunctionEvent =
   | FunctionVersionDeletionStarted
   | FunctionVersionDeleted
   | FunctionDeletionStarted
-  | FunctionDeleted;
+  | FunctionDeleted
+  | FunctionEventInvokeConfigPut
+  | FunctionEventInvokeConfigUpdated
+  | FunctionEventInvokeConfigDeleted;
 
 /** Every function event type, for stream filters and subscriptions. */
 export const functionEventTypes: readonly FunctionEvent['type'][] = [
@@ -137,4 +167,7 @@ export const functionEventTypes: readonly FunctionEvent['type'][] = [
   'FunctionVersionDeleted',
   'FunctionDeletionStarted',
   'FunctionDeleted',
+  'FunctionEventInvokeConfigPut',
+  'FunctionEventInvokeConfigUpdated',
+  'FunctionEventInvokeConfigDeleted',
 ];

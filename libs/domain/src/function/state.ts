@@ -1,5 +1,6 @@
 /** The state of one function and its published versions, folded from its stream. */
 import type { Tags } from '../tags.js';
+import type { EventInvokeConfigRecord } from './event-invoke-config.js';
 import type { FunctionEvent, FunctionVersionFailed, FunctionVersionPublished } from './events.js';
 import type { LastUpdateStatus, State } from './shapes.js';
 import type { CodeRef, FunctionDefinition } from './validate.js';
@@ -43,6 +44,12 @@ export interface ExistingFunction {
   readonly versions: Readonly<Record<string, FunctionVersionRecord>>;
   /** The number the next numbered version gets; starts at 1 and only grows. */
   readonly nextVersion: number;
+  /**
+   * Asynchronous invocation settings by qualifier (`$LATEST` for the
+   * unqualified configuration). Absent in states folded before they existed;
+   * read through `eventInvokeConfigsOf` / `findEventInvokeConfig`.
+   */
+  readonly eventInvokeConfigs?: Readonly<Record<string, EventInvokeConfigRecord>>;
 }
 
 /** What {@link evolveFunction} folds: absent or existing. */
@@ -160,7 +167,17 @@ export function evolveFunction(current: FunctionStreamState, event: FunctionEven
     }
     case 'FunctionVersionDeleted': {
       const { [event.data.Version]: _deleted, ...versions } = state.versions;
-      return { ...state, versions };
+      if (state.eventInvokeConfigs === undefined) return { ...state, versions };
+      // A deleted version's asynchronous settings go with it, as in Lambda.
+      const { [event.data.Version]: _config, ...eventInvokeConfigs } = state.eventInvokeConfigs;
+      return { ...state, versions, eventInvokeConfigs };
+    }
+    case 'FunctionEventInvokeConfigPut':
+    case 'FunctionEventInvokeConfigUpdated':
+      return { ...state, eventInvokeConfigs: { ...state.eventInvokeConfigs, [event.data.Qualifier]: event.data.config } };
+    case 'FunctionEventInvokeConfigDeleted': {
+      const { [event.data.Qualifier]: _deleted, ...eventInvokeConfigs } = state.eventInvokeConfigs ?? {};
+      return { ...state, eventInvokeConfigs };
     }
     case 'FunctionDeletionStarted':
       return { ...state, status: 'Deleting' };

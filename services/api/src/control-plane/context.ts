@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CodeStore } from '@hearth/bus';
-import { defaultDomainLimits, type ArnScope, type DomainContext, type ZoneMap } from '@hearth/domain';
+import { defaultDomainLimits, type ArnScope, type DomainContext, type FunctionStreamState, type ZoneMap } from '@hearth/domain';
 import type { EventStore } from '@hearth/event-store';
 import type { Logger } from '@hearth/telemetry';
 import type { FleetWorkflows } from '../fleet-workflows.js';
@@ -23,6 +23,17 @@ export interface ControlPlaneDeps {
   zoneMap: ZoneMap;
   /** Starts publish and teardown workflows. */
   fleet: Pick<FleetWorkflows, 'startPublish' | 'startTeardown'>;
+  /**
+   * Told after every append to a function stream, with the state after it and
+   * the stream's new version, so the invoke path's cache never lags this
+   * api's own writes. Must not throw. Default none.
+   */
+  functionAppended?(name: string, state: FunctionStreamState, streamVersion: number): void;
+  /**
+   * The bus prefix: `nats:` destinations may not publish under it, where
+   * Hearth's own events and invocations live. Default none.
+   */
+  natsPrefix?: string;
 }
 
 /** The ARN scope (region and account) of this deployment. */

@@ -177,6 +177,8 @@ export function functionOperations(deps: ControlPlaneDeps): FunctionOperations {
             },
           }),
     });
+    const last = outcome.appended.at(-1);
+    if (last !== undefined) deps.functionAppended?.(name, outcome.state, last.streamVersion);
     await startFleetWork(name, outcome.appended.map((event) => event as unknown as FunctionEvent));
     return { state: outcome.state, version };
   };

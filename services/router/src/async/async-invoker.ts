@@ -56,8 +56,17 @@ export interface AsyncInvokerOptions {
   resolveDestination?: ResolveDestination;
   /** Durable consumer name; routers using the same one share the queue. Default `async-invoker`. */
   durableName?: string;
-  /** Events attempted at once (JetStream max_ack_pending). Default `HEARTH_ASYNC_CONCURRENCY`, else 64. */
+  /** Events attempted at once. Default `HEARTH_ASYNC_CONCURRENCY`, else 64. */
   concurrency?: number;
+  /**
+   * Events that may wait for their retry time at once (handed back to
+   * JetStream with a delay, they count against its max_ack_pending, which is
+   * this plus `concurrency`). Beyond it, new events wait until some retries
+   * come due. Default `HEARTH_ASYNC_MAX_DEFERRED`, else 10000.
+   */
+  maxDeferred?: number;
+  /** How long one pull waits for events before asking again. Default 5000 ms. */
+  fetchExpiresMs?: number;
   /** JetStream ack_wait (see QueueConsumerSettings). Default `HEARTH_ASYNC_ACK_WAIT_MS`, else 30000 ms. */
   ackWaitMs?: number;
   /** JetStream max_deliver (see QueueConsumerSettings). Default 10. */
@@ -68,9 +77,11 @@ export interface AsyncInvokerOptions {
    * `HEARTH_ASYNC_RETRY_DELAY_MS`, `HEARTH_ASYNC_THROTTLE_DELAY_MS`, `HEARTH_ASYNC_THROTTLE_MAX_DELAY_MS`.
    */
   delays?: Partial<RetryDelays>;
-  /** Added to the function's Timeout to make each attempt's router deadline. Default 1000 ms. */
-  deadlineMarginMs?: number;
-  /** How long past that deadline the invoker waits for the router before counting a system error. Default 5000 ms. */
+  /**
+   * How long past an attempt's deadline (now + the function's Timeout, when the
+   * agent answers with Lambda's timeout error) the invoker waits for the router
+   * before counting a system error. Default 2000 ms.
+   */
   answerGraceMs?: number;
   /** Wait before a message is handed back after a failure to record its outcome. Default 5000 ms. */
   recordRetryDelayMs?: number;
@@ -107,7 +118,9 @@ export interface AsyncInvokerStats {
   /** Records cut down to fit their destination. */
   recordsTrimmed: number;
   dropped: { malformed: number; functionGone: number; poison: number };
-  /** Messages handed back because the outcome could not be recorded (or the config not read). */
+  /** Events re-enqueued for later because their settings could not be read yet. */
+  lookupDeferred: number;
+  /** Messages handed back because the outcome could not be recorded. */
   handedBack: number;
 }
 
@@ -130,9 +143,20 @@ function envNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {
 function slots(limit: number) {
   let held = 0;
   const queue: Array<() => void> = [];
+  let freeWaiters: Array<() => void> = [];
   return {
     get held() {
       return held;
+    },
+    /** Resolves once at least one slot is free (without taking it). */
+    whenFree(): Promise<void> {
+      if (held < limit) return Promise.resolve();
+      return new Promise((resolve) => freeWaiters.push(resolve));
+    },
+    /** Wakes whenFree() waiters, e.g. at shutdown. */
+    wakeAll(): void {
+      for (const wake of freeWaiters) wake();
+      freeWaiters = [];
     },
     acquire(): Promise<void> {
       if (held < limit) {
@@ -143,8 +167,14 @@ function slots(limit: number) {
     },
     release(): void {
       const next = queue.shift();
-      if (next) next();
-      else held -= 1;
+      if (next) {
+        next();
+        return;
+      }
+      held -= 1;
+      const waiters = freeWaiters;
+      freeWaiters = [];
+      for (const wake of waiters) wake();
     },
   };
 }
@@ -160,6 +190,8 @@ export async function startAsyncInvoker(options: AsyncInvokerOptions): Promise<A
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   const concurrency = options.concurrency ?? envNumber(env, 'HEARTH_ASYNC_CONCURRENCY') ?? 64;
+  const maxDeferred = options.maxDeferred ?? envNumber(env, 'HEARTH_ASYNC_MAX_DEFERRED') ?? 10_000;
+  const fetchExpiresMs = options.fetchExpiresMs ?? 5_000;
   const ackWaitMs = options.ackWaitMs ?? envNumber(env, 'HEARTH_ASYNC_ACK_WAIT_MS') ?? 30_000;
   const maxDeliver = options.maxDeliver ?? 10;
   const delays: RetryDelays = {
@@ -168,8 +200,7 @@ export async function startAsyncInvoker(options: AsyncInvokerOptions): Promise<A
     throttleMaxDelayMs: options.delays?.throttleMaxDelayMs ?? envNumber(env, 'HEARTH_ASYNC_THROTTLE_MAX_DELAY_MS') ?? lambdaRetryDelays.throttleMaxDelayMs,
     jitter: options.delays?.jitter ?? lambdaRetryDelays.jitter ?? 0.2,
   };
-  const deadlineMarginMs = options.deadlineMarginMs ?? 1_000;
-  const answerGraceMs = options.answerGraceMs ?? 5_000;
+  const answerGraceMs = options.answerGraceMs ?? 2_000;
   const recordRetryDelayMs = options.recordRetryDelayMs ?? 5_000;
   const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
   const busLimit = bus.nc.info?.max_payload;
@@ -206,6 +237,7 @@ export async function startAsyncInvoker(options: AsyncInvokerOptions): Promise<A
     destinationDeliveryFailures: 0,
     recordsTrimmed: 0,
     dropped: { malformed: 0, functionGone: 0, poison: 0 },
+    lookupDeferred: 0,
     handedBack: 0,
   };
   const running = slots(concurrency);
@@ -220,7 +252,7 @@ export async function startAsyncInvoker(options: AsyncInvokerOptions): Promise<A
 
   /** Runs one attempt through the router, bounded by the function's timeout plus margins. */
   const attempt = async (invocation: AsyncInvocation, payload: Uint8Array): Promise<router.RouteResponse | Error | undefined> => {
-    const deadlineUnixMs = now() + invocation.timeoutSeconds * 1000 + deadlineMarginMs;
+    const deadlineUnixMs = now() + invocation.timeoutSeconds * 1000;
     const request = router.RouteRequest.fromPartial({
       requestId: invocation.requestId,
       functionName: invocation.functionName,
@@ -336,9 +368,21 @@ export async function startAsyncInvoker(options: AsyncInvokerOptions): Promise<A
     const stopHeartbeat = () => clearInterval(heartbeat);
     abandon.signal.addEventListener('abort', stopHeartbeat, { once: true });
     try {
-      const settings = await lookupConfig(invocation.functionName, invocation.version, {
-        ...(invocation.functionStreamVersion === undefined ? {} : { minStreamVersion: invocation.functionStreamVersion }),
-      });
+      let settings: AsyncInvokeSettings | undefined;
+      try {
+        settings = await lookupConfig(invocation.functionName, invocation.version, {
+          ...(invocation.functionStreamVersion === undefined ? {} : { minStreamVersion: invocation.functionStreamVersion }),
+        });
+      } catch (error) {
+        // The settings are not readable yet (the directory lags): come back later as a fresh
+        // message, so waiting does not use up this one's deliveries.
+        stats.lookupDeferred += 1;
+        log.warn({ err: error, requestId: invocation.requestId }, 'asynchronous settings not readable; the event is deferred');
+        const later = { ...invocation, generation: invocation.generation + 1, notBeforeMs: now() + recordRetryDelayMs };
+        await publishInvocation(bus, later, msg.data);
+        await msg.ackAck({ timeout: bus.requestTimeoutMs }).catch(() => {});
+        return;
+      }
       if (settings === undefined) {
         await carryOut({ kind: 'drop', why: 'functionGone' }, invocation, msg.data);
       } else {
@@ -363,6 +407,8 @@ export async function startAsyncInvoker(options: AsyncInvokerOptions): Promise<A
       });
     } catch (error) {
       if (msg.info.deliveryCount >= maxDeliver) {
+        // Only persistent trouble recording outcomes (NATS refusing publishes) gets here, after
+        // max_deliver tries several seconds apart: end it loudly rather than leave it undeliverable.
         stats.dropped.poison += 1;
         log.error({ err: error, requestId: invocation.requestId, deliveries: msg.info.deliveryCount }, 'asynchronous invocation dropped after its last delivery');
         msg.term('outcome could not be recorded');
@@ -378,7 +424,7 @@ export async function startAsyncInvoker(options: AsyncInvokerOptions): Promise<A
   };
 
   const ensureConsumer = async (): Promise<void> => {
-    const config = queueConsumerConfig(bus.prefix, { durableName, ackWaitMs, maxDeliver, maxAckPending: concurrency });
+    const config = queueConsumerConfig(bus.prefix, { durableName, ackWaitMs, maxDeliver, maxAckPending: concurrency + maxDeferred });
     try {
       await bus.jsm.consumers.info(stream, durableName);
       await bus.jsm.consumers.update(stream, durableName, { ack_wait: config.ack_wait, max_deliver: config.max_deliver, max_ack_pending: config.max_ack_pending });
@@ -397,6 +443,10 @@ export async function startAsyncInvoker(options: AsyncInvokerOptions): Promise<A
       };
     });
 
+  /**
+   * Pulls only as many events as there are free slots (a fetch per batch),
+   * so an event never waits in a client-side buffer while its ack_wait runs.
+   */
   const consumeLoop = async (): Promise<void> => {
     let delay = 500;
     let announced = false;
@@ -404,35 +454,39 @@ export async function startAsyncInvoker(options: AsyncInvokerOptions): Promise<A
       try {
         await ensureConsumer();
         const consumer = await bus.js.consumers.get(stream, durableName);
-        messages = await consumer.consume({ max_messages: concurrency });
+        if (!consuming) log.info({ stream, durableName, concurrency, maxDeferred }, 'consuming asynchronous invocations');
         consuming = true;
         delay = 500;
-        log.info({ stream, durableName, concurrency }, 'consuming asynchronous invocations');
-        for await (const msg of messages) {
-          if (stopping) {
-            msg.nak();
-            break;
+        while (!stopping) {
+          await running.whenFree();
+          if (stopping) break;
+          messages = await consumer.fetch({ max_messages: concurrency - running.held, expires: fetchExpiresMs });
+          for await (const msg of messages) {
+            if (stopping) {
+              msg.nak();
+              continue;
+            }
+            await running.acquire();
+            const task = handle(msg)
+              .catch((error: unknown) => log.error({ err: error, seq: msg.seq }, 'asynchronous invocation handler failed'))
+              .finally(() => {
+                running.release();
+                inFlight.delete(task);
+              });
+            inFlight.add(task);
           }
-          await running.acquire();
-          const task = handle(msg)
-            .catch((error: unknown) => log.error({ err: error, seq: msg.seq }, 'asynchronous invocation handler failed'))
-            .finally(() => {
-              running.release();
-              inFlight.delete(task);
-            });
-          inFlight.add(task);
         }
       } catch (error) {
         const missing = error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
         if (!stopping && (!missing || !announced)) log.warn({ err: error, stream }, missing ? 'queue stream does not exist yet (the api creates it); waiting' : 'queue consumer failed; restarting');
         announced ||= missing;
-      } finally {
         consuming = false;
       }
-      if (stopping) return;
+      if (stopping) break;
       await sleep(delay);
       delay = Math.min(delay * 2, 10_000);
     }
+    consuming = false;
   };
   const loop = consumeLoop();
 
@@ -443,6 +497,7 @@ export async function startAsyncInvoker(options: AsyncInvokerOptions): Promise<A
       stopped ??= (async () => {
         stopping = true;
         messages?.stop();
+        running.wakeAll();
         wakeSleep?.();
         await loop;
         let timer: NodeJS.Timeout | undefined;

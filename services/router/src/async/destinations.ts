@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { AsyncInvocation, EventDestination, InvocationTarget } from '@hearth/domain';
-import { headers as natsHeaders, NoRespondersError, RequestError } from '@nats-io/transport-node';
+import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { Bus } from '@hearth/bus';
 import type { RecordCondition } from './retry-policy.js';
 
@@ -32,7 +32,7 @@ export interface DestinationSink {
 
 /** Options of createDestinationSink. */
 export interface DestinationSinkOptions {
-  bus: Pick<Bus, 'js' | 'nc' | 'requestTimeoutMs'>;
+  bus: Pick<Bus, 'js' | 'jsm' | 'nc' | 'requestTimeoutMs'>;
   /** Resolves a destination function ARN to the version an Event invoke of it runs (throws the Lambda error when it cannot run). */
   resolveFunction(arn: string): Promise<InvocationTarget>;
   /** Enqueues an asynchronous invocation (the queue's publish). */
@@ -41,9 +41,14 @@ export interface DestinationSinkOptions {
   attempts?: number;
   /** Wait before the second attempt; doubles after. Default 200 ms. */
   retryDelayMs?: number;
+  /** How long whether a stream captures a subject is remembered. Default 30000 ms. */
+  streamLookupTtlMs?: number;
   /** Epoch ms. Default Date.now. */
   now?: () => number;
 }
+
+/** Subjects whose capturing stream is remembered at most (a bounded cache). */
+const maxRememberedSubjects = 1_000;
 
 /**
  * The request id of the destination function's invocation: derived from the
@@ -56,33 +61,47 @@ export function destinationRequestId(sourceRequestId: string, condition: RecordC
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-/** True when nothing answered a JetStream publish: no stream captures the subject. */
-function isNoResponders(error: unknown): boolean {
-  if (error instanceof NoRespondersError) return true;
-  if (error instanceof RequestError && error.isNoResponders()) return true;
-  return error instanceof Error && error.cause !== undefined && error.cause !== error && isNoResponders(error.cause);
-}
-
 /** Creates the sink. */
 export function createDestinationSink(options: DestinationSinkOptions): DestinationSink {
   const attempts = options.attempts ?? 3;
   const retryDelayMs = options.retryDelayMs ?? 200;
   const now = options.now ?? Date.now;
+  const streamLookupTtlMs = options.streamLookupTtlMs ?? 30_000;
   const { bus } = options;
+  const captured = new Map<string, { stream: string | undefined; until: number }>();
+
+  /**
+   * The stream storing `subject`, if any. Asked of JetStream first, because a
+   * JetStream publish is a request on the subject itself: with no stream but a
+   * plain subscriber, it would hang until its timeout instead of failing.
+   */
+  const streamFor = async (subject: string): Promise<string | undefined> => {
+    const known = captured.get(subject);
+    if (known !== undefined && known.until > now()) return known.stream;
+    let stream: string | undefined;
+    try {
+      stream = await bus.jsm.streams.find(subject);
+    } catch (error) {
+      if (!/no stream matches subject/i.test(error instanceof Error ? error.message : String(error))) throw error;
+    }
+    captured.delete(subject);
+    captured.set(subject, { stream, until: now() + streamLookupTtlMs });
+    if (captured.size > maxRememberedSubjects) captured.delete(captured.keys().next().value as string);
+    return stream;
+  };
 
   const toSubject = async (subject: string, record: Buffer, meta: RecordMeta): Promise<void> => {
     const headers = natsHeaders();
     headers.set('Hearth-Request-Id', meta.invocation.requestId);
     headers.set('Hearth-Condition', meta.condition);
     if (meta.invocation.traceparent) headers.set('traceparent', meta.invocation.traceparent);
-    try {
+    if ((await streamFor(subject)) !== undefined) {
       await bus.js.publish(subject, record, { msgID: `${meta.invocation.requestId}:${meta.condition}`, headers, timeout: bus.requestTimeoutMs });
-    } catch (error) {
-      if (!isNoResponders(error)) throw error;
-      // No stream stores this subject: hand the record to whoever subscribes now.
-      bus.nc.publish(subject, record, { headers });
-      await bus.nc.flush();
+      return;
     }
+    // No stream stores this subject: hand the record to whoever subscribes now.
+    bus.nc.publish(subject, record, { headers });
+    await bus.nc.flush();
   };
 
   const toFunction = async (arn: string, record: Buffer, meta: RecordMeta): Promise<void> => {

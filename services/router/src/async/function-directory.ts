@@ -89,7 +89,8 @@ export async function startFunctionDirectory(options: FunctionDirectoryOptions):
       try {
         await bus.ensureEventStream();
         const consumer = await bus.js.consumers.get(bus.eventStreamName, {
-          filter_subjects: [eventFilterSubject(bus.prefix, { category: 'function' })],
+          // One subject as a string: a list needs nats-server 2.10, and 2.9 is supported.
+          filter_subjects: eventFilterSubject(bus.prefix, { category: 'function' }),
           deliver_policy: DeliverPolicy.All,
         });
         if ((await consumer.info()).num_pending === 0) markReady();

@@ -26,7 +26,13 @@ export interface QueueConsumerSettings {
    * this often crashes its consumer (a poison message).
    */
   maxDeliver: number;
-  /** Events handed out and not yet acknowledged: the invoker's concurrency. */
+  /**
+   * Events handed out and not yet acknowledged: those being attempted plus
+   * those handed back with a delay until their retry time (a JetStream nak
+   * with delay keeps counting here). Deferred events must not use up the
+   * attempts' share, or a burst of throttled events would stall every other
+   * function's events until their delays pass.
+   */
   maxAckPending: number;
 }
 

@@ -81,7 +81,11 @@ const throttled = (request: router.RouteRequest) => answer(request, { $case: 'th
 /** Records published on a subject, collected by a core subscription. */
 function collect(subject: string) {
   const records: Array<Record<string, any>> = [];
-  const subscription = bus.nc.subscribe(subject, { callback: (_error, msg) => records.push(msg.json()) });
+  const subscription = bus.nc.subscribe(subject, {
+    callback: (_error, msg) => {
+      records.push(msg.json());
+    },
+  });
   return { records, stop: () => subscription.unsubscribe() };
 }
 
@@ -220,6 +224,24 @@ describe('async invoker', () => {
     await start(async (request) => ok(request, 'second router'), settings);
     await expect.poll(() => sink.records.length, { timeout: 10_000 }).toBe(1);
     expect(sink.records[0]).toMatchObject({ responsePayload: 'second router' });
+    sink.stop();
+  });
+
+  it("keeps running other events while throttled ones wait for their retry time", async () => {
+    const sink = collect(`${bus.prefix}-unblocked`);
+    await start(
+      async (request) =>
+        request.functionName === 'busy'
+          ? answer(request, { $case: 'throttled', value: { reason: 'ConcurrentInvocationLimitExceeded', message: '', retryAfterMs: 30_000 } })
+          : ok(request, 'ran'),
+      () => ({ MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 600, OnSuccess: nats(`${bus.prefix}-unblocked`), source: '$LATEST' }),
+      { concurrency: 2 },
+    );
+    for (let i = 0; i < 4; i += 1) await publishInvocation(bus, event('busy'), Buffer.from('{}'));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await publishInvocation(bus, event('idle'), Buffer.from('{}'));
+    await expect.poll(() => sink.records.length, { timeout: 5_000 }).toBe(1);
+    expect(sink.records[0]).toMatchObject({ responsePayload: 'ran' });
     sink.stop();
   });
 
