@@ -210,9 +210,16 @@ describe('$LATEST.PUBLISHED', () => {
     } while (configuration.LastUpdateStatus === 'InProgress');
     expect(configuration).toMatchObject({ State: 'Active', LastUpdateStatus: 'Successful' });
 
-    const live = (await fleetOf(providerArn)).flatMap(({ instance, environments }) =>
-      environments.filter((e) => e.state === 'Ready' && e.functionArn.includes(':rolling-fn:')).map((e) => ({ agentAddress: instance.agentAddress, environmentId: e.environmentId })),
-    );
+    // The old environments retire right after the activation; wait for the rollout to finish.
+    const readyOf = async () =>
+      (await fleetOf(providerArn)).flatMap(({ instance, environments }) =>
+        environments.filter((e) => e.state === 'Ready' && e.functionArn.includes(':rolling-fn:')).map((e) => ({ agentAddress: instance.agentAddress, environmentId: e.environmentId })),
+      );
+    let live = await readyOf();
+    while (live.length !== 3 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      live = await readyOf();
+    }
     expect(live).toHaveLength(3);
     for (const environment of live) {
       expect((await invokeOnce(environment.agentAddress, environment.environmentId, {})).body).toBe('new');

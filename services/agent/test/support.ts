@@ -102,6 +102,7 @@ export async function startAgentFixture(tag: string, options: Partial<AgentOptio
         logGroup: '',
         initTimeoutMs: 0,
         region: 'us-east-1',
+        revisionId: 'rev-1',
         ...overrides,
       };
     },
