@@ -10,6 +10,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import {
+  TooManyRequestsException,
   CreateCapacityProviderCommand,
   CreateFunctionCommand,
   DeleteFunctionEventInvokeConfigCommand,
@@ -305,6 +306,56 @@ describe('refusals', () => {
     expect(response.StatusCode).toBe(204);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(reports.posts('/dry-run').length).toBe(before);
+  });
+});
+
+describe('throttling', () => {
+  it('admits one invocation per free slot, spread over the environments, and answers the rest 429 at once', async () => {
+    const providerArn = await createProvider('narrow');
+    // Each EE takes one invocation at a time; three EEs → three slots in all.
+    await lambda.send(
+      new CreateFunctionCommand(
+        functionInput('narrow-fn', providerArn, {
+          Code: {
+            ZipFile: zipOf({
+              'index.mjs': 'export const handler = async () => { await new Promise((r) => setTimeout(r, 1500)); return process.env.AWS_LAMBDA_LOG_STREAM_NAME; };',
+            }),
+          },
+          Timeout: 5,
+          Publish: true,
+          CapacityProviderConfig: {
+            LambdaManagedInstancesCapacityProviderConfig: { CapacityProviderArn: providerArn, PerExecutionEnvironmentMaxConcurrency: 1 },
+          },
+        }),
+      ),
+    );
+    await active('narrow-fn', '1');
+    // Let the router see all three environments in the agents' load reports.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+
+    const started = Date.now();
+    const calls = Array.from({ length: 12 }, () =>
+      lambda.send(new InvokeCommand({ FunctionName: 'narrow-fn', Qualifier: '1', Payload: payload({}) })).then(
+        (output) => ({ ok: true as const, stream: json(output) as string, ms: Date.now() - started }),
+        (error: unknown) => ({ ok: false as const, error: error as TooManyRequestsException, ms: Date.now() - started }),
+      ),
+    );
+    const outcomes = await Promise.all(calls);
+    const admitted = outcomes.filter((outcome) => outcome.ok);
+    const throttled = outcomes.filter((outcome) => !outcome.ok);
+    expect(admitted).toHaveLength(3);
+    // Least-loaded: the three admitted calls ran on three different environments.
+    expect(new Set(admitted.map((outcome) => outcome.stream)).size).toBe(3);
+    expect(throttled).toHaveLength(9);
+    for (const outcome of throttled) {
+      expect(outcome.error).toBeInstanceOf(TooManyRequestsException);
+      expect(outcome.error.Reason).toBeTruthy();
+      expect(outcome.error.$metadata.httpStatusCode).toBe(429);
+      expect(Number(outcome.error.retryAfterSeconds)).toBeGreaterThanOrEqual(1);
+      // A 429 that waits is worse than none: each came back long before any admitted call finished.
+      expect(outcome.ms).toBeLessThan(1_000);
+    }
+    for (const outcome of admitted) expect(outcome.ms).toBeGreaterThanOrEqual(1_400);
   });
 });
 
