@@ -35,3 +35,4 @@ export * from './function/view.js';
 export * from './function/invocation.js';
 export * from './function/event-invoke-config.js';
 export * from './function/async-invocation.js';
+export * from './function/scaling-config.js';

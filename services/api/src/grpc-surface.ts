@@ -95,6 +95,10 @@ export function grpcServices(plane: ControlPlane, invoker: Invoker, logger: Logg
           },
           listFunctionEventInvokeConfigs: async (request) =>
             toMessage(api.ListFunctionEventInvokeConfigsResponse, await plane.ListFunctionEventInvokeConfigs(asInput(request))),
+          putFunctionScalingConfig: async (request) =>
+            toMessage(api.PutFunctionScalingConfigResponse, await plane.PutFunctionScalingConfig(asInput(request))),
+          getFunctionScalingConfig: async (request) =>
+            toMessage(api.GetFunctionScalingConfigResponse, await plane.GetFunctionScalingConfig(asInput(request))),
         },
         logger,
       ),

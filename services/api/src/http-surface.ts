@@ -34,6 +34,8 @@ export function httpHandlers(plane: ControlPlane, invoker: Invoker): OperationHa
     GetFunctionEventInvokeConfig: pass('GetFunctionEventInvokeConfig'),
     DeleteFunctionEventInvokeConfig: pass('DeleteFunctionEventInvokeConfig'),
     ListFunctionEventInvokeConfigs: pass('ListFunctionEventInvokeConfigs'),
+    PutFunctionScalingConfig: pass('PutFunctionScalingConfig'),
+    GetFunctionScalingConfig: pass('GetFunctionScalingConfig'),
     // The invocation's id is the call's x-amzn-RequestId, as in Lambda; a client that goes away cancels it.
     Invoke: (input, ctx) => invoker.invoke(input, { requestId: ctx.requestId, signal: ctx.signal }),
     // The deprecated InvokeAsync is an Event invoke of the unqualified function.

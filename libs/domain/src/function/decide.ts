@@ -12,7 +12,8 @@
  * Version lifecycle: PublishVersion (or Create / UpdateFunctionCode with
  * `Publish: true`) → Pending (reason Creating) → ActivateVersion → Active, or
  * FailVersion → Failed with a reason code; DeleteFunction with a Qualifier →
- * Deleting → CompleteVersionDeletion → gone. DeleteFunction of a function with
+ * Deleting → CompleteVersionDeletion → gone (or, for a version Deactivating
+ * after PutFunctionScalingConfig 0/0, → Deactivated). DeleteFunction of a function with
  * published versions → Deleting → CompleteFunctionDeletion → gone. The
  * workflow steps (Activate, Fail, Complete*) produce no events when they find
  * their target state already reached, so retried activities are harmless.
@@ -44,6 +45,7 @@ import {
   type UpdateFunctionEventInvokeConfigRequest,
 } from './event-invoke-config.js';
 import type { FunctionEvent, FunctionVersionPublished, PublishRequest } from './events.js';
+import { decidePutFunctionScalingConfig, type PutFunctionScalingConfigRequest } from './scaling-config.js';
 import type {
   CreateFunctionRequest,
   DeleteFunctionRequest,
@@ -210,6 +212,14 @@ export type DeleteFunctionEventInvokeConfig = DomainCommand<
   { readonly request: FunctionEventInvokeConfigRequest }
 >;
 
+/**
+ * PutFunctionScalingConfig on `$LATEST.PUBLISHED` or a version number: records
+ * the config; min = max = 0 on an Active version starts its deactivation, a
+ * non-zero config on a Deactivated version its reactivation (see
+ * {@link decidePutFunctionScalingConfig}).
+ */
+export type PutFunctionScalingConfig = DomainCommand<'PutFunctionScalingConfig', { readonly request: PutFunctionScalingConfigRequest }>;
+
 /** Every function command. */
 export type FunctionCommand =
   | CreateFunction
@@ -223,7 +233,8 @@ export type FunctionCommand =
   | CompleteFunctionDeletion
   | PutFunctionEventInvokeConfig
   | UpdateFunctionEventInvokeConfig
-  | DeleteFunctionEventInvokeConfig;
+  | DeleteFunctionEventInvokeConfig
+  | PutFunctionScalingConfig;
 
 /** What a command decided: the events to append and the version the caller's response shows. */
 export interface FunctionDecision {
@@ -382,6 +393,8 @@ function publish(fn: ExistingFunction, publication: Publication, ctx: DomainCont
       const lastFailed = current.State === 'Failed' || current.LastUpdateStatus === 'Failed';
       if (current.State !== 'Deleting' && !lastFailed && unchangedSince(current, fn)) return { events: [], version: Version };
       if (current.State === 'Deleting') throw functionStateConflict('Deleting');
+      // The teardown of a deactivation owns its environments until it is Deactivated.
+      if (current.State === 'Deactivating') throw functionStateConflict('Deactivating');
       if (versionInProgress(current)) throw updateInProgress(`${fn.configuration.FunctionArn}:${Version}`);
       // Republishing onto another provider (after $LATEST moved) takes a place there.
       takesNewPlace = capacityProviderArnOf(current.configuration) !== providerArn;
@@ -608,6 +621,11 @@ export function decideFunctionResult(command: FunctionCommand, state: FunctionSt
       if (!functionExists(state)) return { events: [] };
       const version = findVersion(state, Version);
       if (version === undefined) return { events: [] };
+      // A teardown of a deactivation (min = max = 0) ends Deactivated, not deleted; a retried one appends nothing.
+      if (state.status !== 'Deleting' && version.State === 'Deactivating') {
+        return { events: [{ type: 'FunctionVersionDeactivated', data: { Version, LastModified } }] };
+      }
+      if (state.status !== 'Deleting' && version.State === 'Deactivated') return { events: [] };
       if (version.State !== 'Deleting' && state.status !== 'Deleting') {
         throw new ResourceConflictException(`Version ${Version} of function ${FunctionName} is ${version.State}; its deletion has not started`);
       }
@@ -618,6 +636,11 @@ export function decideFunctionResult(command: FunctionCommand, state: FunctionSt
       return { events: decideEventInvokeConfigChange(command, state, ctx) };
     case 'DeleteFunctionEventInvokeConfig':
       return { events: decideEventInvokeConfigDeletion(command, state, ctx) };
+    case 'PutFunctionScalingConfig': {
+      const events = decidePutFunctionScalingConfig(command.data.request, state, ctx);
+      const version = events[0]?.data && 'Version' in events[0].data ? (events[0].data.Version as string) : undefined;
+      return { events, ...(version === undefined ? {} : { version }) };
+    }
     case 'CompleteFunctionDeletion': {
       if (!functionExists(state)) return { events: [] };
       if (state.status !== 'Deleting') {

@@ -139,6 +139,24 @@ export type FunctionEventInvokeConfigUpdated = DomainEvent<
 /** DeleteFunctionEventInvokeConfig: the qualifier falls back to the unqualified configuration, or the defaults. */
 export type FunctionEventInvokeConfigDeleted = DomainEvent<'FunctionEventInvokeConfigDeleted', { readonly Qualifier: string }>;
 
+/**
+ * PutFunctionScalingConfig: the version's requested scaling config is now
+ * `Min`/`Max` (defaults already filled in; `Max` absent: unbounded).
+ */
+export type FunctionScalingConfigPut = DomainEvent<
+  'FunctionScalingConfigPut',
+  { readonly Version: string; readonly Min: number; readonly Max?: number }
+>;
+
+/** min = max = 0 on an Active version: it is Deactivating while a teardown stops its execution environments. */
+export type FunctionVersionDeactivationStarted = DomainEvent<'FunctionVersionDeactivationStarted', { readonly Version: string; readonly LastModified: string }>;
+
+/** The execution environments of a Deactivating version are gone: it is Deactivated (invocations refused). */
+export type FunctionVersionDeactivated = DomainEvent<'FunctionVersionDeactivated', { readonly Version: string; readonly LastModified: string }>;
+
+/** A non-zero scaling config on a Deactivated version: it is Pending until the publish workflow has started its environments again. */
+export type FunctionVersionReactivationStarted = DomainEvent<'FunctionVersionReactivationStarted', { readonly Version: string; readonly LastModified: string }>;
+
 /** Every event of a function stream. */
 export type FunctionEvent =
   | FunctionCreated
@@ -153,7 +171,11 @@ export type FunctionEvent =
   | FunctionDeleted
   | FunctionEventInvokeConfigPut
   | FunctionEventInvokeConfigUpdated
-  | FunctionEventInvokeConfigDeleted;
+  | FunctionEventInvokeConfigDeleted
+  | FunctionScalingConfigPut
+  | FunctionVersionDeactivationStarted
+  | FunctionVersionDeactivated
+  | FunctionVersionReactivationStarted;
 
 /** Every function event type, for stream filters and subscriptions. */
 export const functionEventTypes: readonly FunctionEvent['type'][] = [
@@ -170,4 +192,8 @@ export const functionEventTypes: readonly FunctionEvent['type'][] = [
   'FunctionEventInvokeConfigPut',
   'FunctionEventInvokeConfigUpdated',
   'FunctionEventInvokeConfigDeleted',
+  'FunctionScalingConfigPut',
+  'FunctionVersionDeactivationStarted',
+  'FunctionVersionDeactivated',
+  'FunctionVersionReactivationStarted',
 ];

@@ -1,7 +1,8 @@
 /** The state of one function and its published versions, folded from its stream. */
 import type { Tags } from '../tags.js';
 import type { EventInvokeConfigRecord } from './event-invoke-config.js';
-import type { FunctionEvent, FunctionVersionFailed, FunctionVersionPublished } from './events.js';
+import type { FunctionEvent, FunctionScalingConfigPut, FunctionVersionFailed, FunctionVersionPublished } from './events.js';
+import { isDeactivationConfig } from './scaling-config.js';
 import type { LastUpdateStatus, State } from './shapes.js';
 import type { CodeRef, FunctionDefinition } from './validate.js';
 import {
@@ -11,6 +12,7 @@ import {
   latestPublishedQualifier,
   nextVersionNumber,
   updatingStatusReason,
+  versionInProgress,
   type FunctionVersionRecord,
 } from './versions.js';
 
@@ -95,10 +97,33 @@ function published(state: ExistingFunction, event: FunctionVersionPublished): Ex
     const next = isNumberedVersion(Version) ? Math.max(state.nextVersion, Number(Version) + 1) : state.nextVersion;
     return { ...withVersion(state, { ...snapshot, ...creating, LastUpdateStatus: 'Successful' }), nextVersion: next };
   }
+  const current = findVersion(state, Version);
+  // Its scaling config carries over to the new snapshot (spec §2).
+  const scaling = {
+    ...(current?.scalingConfig === undefined ? {} : { scalingConfig: current.scalingConfig }),
+    ...(current?.appliedScalingConfig === undefined ? {} : { appliedScalingConfig: current.appliedScalingConfig }),
+  };
+  // A deactivated $LATEST.PUBLISHED stays deactivated: only a non-zero scaling config reactivates it.
+  if (current?.State === 'Deactivated' && current.scalingConfig !== undefined && isDeactivationConfig(current.scalingConfig)) {
+    return withVersion(state, { ...snapshot, ...scaling, State: 'Deactivated', LastUpdateStatus: 'Successful' });
+  }
   // An Active $LATEST.PUBLISHED keeps serving its current environments while the new snapshot's come up.
-  const serving = findVersion(state, Version)?.State === 'Active';
+  const serving = current?.State === 'Active';
   const updating = { LastUpdateStatus: 'InProgress', LastUpdateStatusReason: updatingStatusReason } as const;
-  return withVersion(state, serving ? { ...snapshot, State: 'Active', ...updating } : { ...snapshot, ...creating, ...updating });
+  return withVersion(state, serving ? { ...snapshot, ...scaling, State: 'Active', ...updating } : { ...snapshot, ...scaling, ...creating, ...updating });
+}
+
+// What the fleet runs is confirmed once the version is Active or Deactivated: Applied becomes Requested.
+function confirmed(version: FunctionVersionRecord): FunctionVersionRecord {
+  return version.scalingConfig === undefined ? version : { ...version, appliedScalingConfig: version.scalingConfig };
+}
+
+function scalingConfigPut(version: FunctionVersionRecord, event: FunctionScalingConfigPut): FunctionVersionRecord {
+  const { Min, Max } = event.data;
+  const next = { ...version, scalingConfig: Max === undefined ? { Min } : { Min, Max } };
+  // An Active version not being updated takes a non-zero config at once (the scaler works toward it).
+  const settled = version.State === 'Active' && !versionInProgress(version);
+  return settled && !isDeactivationConfig(next.scalingConfig) ? confirmed(next) : next;
 }
 
 function failed(version: FunctionVersionRecord, event: FunctionVersionFailed): FunctionVersionRecord {
@@ -155,7 +180,24 @@ export function evolveFunction(current: FunctionStreamState, event: FunctionEven
     case 'FunctionVersionActivated': {
       const version = findVersion(state, event.data.Version);
       if (version === undefined) return state;
-      return withVersion(state, { ...withoutUpdateReason(withoutStateReason(version)), State: 'Active', LastUpdateStatus: 'Successful' });
+      return withVersion(state, confirmed({ ...withoutUpdateReason(withoutStateReason(version)), State: 'Active', LastUpdateStatus: 'Successful' }));
+    }
+    case 'FunctionScalingConfigPut': {
+      const version = findVersion(state, event.data.Version);
+      return version === undefined ? state : withVersion(state, scalingConfigPut(version, event));
+    }
+    case 'FunctionVersionDeactivationStarted': {
+      const version = findVersion(state, event.data.Version);
+      return version === undefined ? state : withVersion(state, { ...withoutStateReason(version), State: 'Deactivating' });
+    }
+    case 'FunctionVersionDeactivated': {
+      const version = findVersion(state, event.data.Version);
+      return version === undefined ? state : withVersion(state, confirmed({ ...withoutStateReason(version), State: 'Deactivated' }));
+    }
+    case 'FunctionVersionReactivationStarted': {
+      const version = findVersion(state, event.data.Version);
+      if (version === undefined) return state;
+      return withVersion(state, { ...version, State: 'Pending', StateReason: creatingStateReason, StateReasonCode: 'Creating' });
     }
     case 'FunctionVersionFailed': {
       const version = findVersion(state, event.data.Version);

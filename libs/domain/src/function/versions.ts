@@ -6,6 +6,7 @@
  */
 import type { FunctionVersionsByCapacityProviderListItem } from '../capacity-provider/shapes.js';
 import type { LastUpdateStatus, LastUpdateStatusReasonCode, State, StateReasonCode } from './shapes.js';
+import type { ScalingConfigRecord } from './scaling-config.js';
 import type { ExistingFunction } from './state.js';
 import type { CodeRef, FunctionDefinition } from './validate.js';
 
@@ -62,7 +63,7 @@ export interface FunctionVersionRecord {
   readonly RevisionId: string;
   /** When the version was (last) published, in Lambda's format. */
   readonly LastModified: string;
-  /** Pending (creating), Active, Failed or Deleting. */
+  /** Pending (creating or reactivating), Active, Failed, Deactivating, Deactivated or Deleting. */
   readonly State: State;
   /** Set while Pending (`The function is being created.`) and when Failed. */
   readonly StateReason?: string;
@@ -74,6 +75,13 @@ export interface FunctionVersionRecord {
   readonly LastUpdateStatusReason?: string;
   /** Set when the last (re)publish failed. */
   readonly LastUpdateStatusReasonCode?: LastUpdateStatusReasonCode;
+  /**
+   * The FunctionScalingConfig the last Put asked for. Absent: the defaults (a
+   * new numbered version; a republished `$LATEST.PUBLISHED` keeps its own).
+   */
+  readonly scalingConfig?: ScalingConfigRecord;
+  /** The scaling config the fleet last confirmed. Absent: the defaults. */
+  readonly appliedScalingConfig?: ScalingConfigRecord;
 }
 
 /** True for a numbered version qualifier: digits without a leading zero. */

@@ -1,6 +1,13 @@
 import type postgres from 'postgres';
 import { InvalidParameterValueException } from '@hearth/errors';
 import {
+  desiredEnvironmentsOf,
+  getFunctionScalingConfigView,
+  scalingConfigTarget,
+  type GetFunctionScalingConfigRequest,
+  type GetFunctionScalingConfigResponse,
+  type PutFunctionScalingConfigRequest,
+  type PutFunctionScalingConfigResponse,
   decideFunctionResult,
   foldFunction,
   functionVersionsOnCapacityProvider,
@@ -68,6 +75,10 @@ export interface FunctionOperations {
   codePackage(sha256Hex: string): Promise<Uint8Array | undefined>;
   PublishVersion(input: PublishVersionRequest): Promise<FunctionConfiguration>;
   ListVersionsByFunction(input: ListVersionsByFunctionRequest): Promise<ListVersionsByFunctionResponse>;
+  /** Records a version's scaling config; 0/0 deactivates it, a non-zero config reactivates a Deactivated one. HTTP 202. */
+  PutFunctionScalingConfig(input: PutFunctionScalingConfigRequest): Promise<PutFunctionScalingConfigResponse>;
+  /** A version's Applied (and, until converged, Requested) scaling config. */
+  GetFunctionScalingConfig(input: GetFunctionScalingConfigRequest): Promise<GetFunctionScalingConfigResponse>;
   /** A fleet workflow made the version's environments Ready. Idempotent. */
   activateVersion(functionName: string, version: string, revisionId?: string): Promise<string>;
   /** A fleet workflow could not make the version real capacity. Idempotent. */
@@ -81,6 +92,9 @@ export interface FunctionOperations {
    */
   settleFleetWork(): Promise<void>;
 }
+
+/** The teardown reason of a deactivation (PutFunctionScalingConfig with min = max = 0). */
+export const deactivationReason = 'deactivated';
 
 /** The published versions a capacity provider carries, across functions (for the quota). */
 function versionsCarriedBy(functions: readonly ExistingFunction[], capacityProviderArn: string | undefined): number {
@@ -179,21 +193,39 @@ export function functionOperations(deps: ControlPlaneDeps): FunctionOperations {
     });
     const last = outcome.appended.at(-1);
     if (last !== undefined) deps.functionAppended?.(name, outcome.state, last.streamVersion);
-    await startFleetWork(name, outcome.appended.map((event) => event as unknown as FunctionEvent));
+    await startFleetWork(name, outcome.state, outcome.appended.map((event) => event as unknown as FunctionEvent));
     return { state: outcome.state, version };
   };
 
+  /**
+   * The publish workflow of a version as it is in `state`: its environments
+   * number the version's MinExecutionEnvironments (default 3). None for a
+   * version that is gone or deactivated (min = max = 0 never publishes).
+   */
+  const publishOf = (functionName: string, state: FunctionStreamState, version: string) => {
+    const record = state.status === 'Absent' ? undefined : state.versions?.[version];
+    if (record === undefined || record.State === 'Deactivating' || record.State === 'Deactivated') return undefined;
+    const desiredEnvironments = desiredEnvironmentsOf(record);
+    if (desiredEnvironments === 0) return undefined;
+    return fleet.startPublish({ version: { functionName, version, revisionId: record.RevisionId }, desiredEnvironments });
+  };
+
+  const deactivationOf = (functionName: string, version: string) =>
+    fleet.startTeardown({ functionName, version, reason: deactivationReason });
+
   /** Starts the workflows the appended events call for; a failure to start is retried by settleFleetWork. */
-  const startFleetWork = async (functionName: string, events: readonly FunctionEvent[]) => {
+  const startFleetWork = async (functionName: string, state: FunctionStreamState, events: readonly FunctionEvent[]) => {
     for (const event of events) {
       const start =
-        event.type === 'FunctionVersionPublished'
-          ? fleet.startPublish({ version: { functionName, version: event.data.Version, revisionId: event.data.RevisionId } })
+        event.type === 'FunctionVersionPublished' || event.type === 'FunctionVersionReactivationStarted'
+          ? publishOf(functionName, state, event.data.Version)
           : event.type === 'FunctionVersionDeletionStarted'
             ? fleet.startTeardown({ functionName, version: event.data.Version, reason: `version ${event.data.Version} deleted` })
             : event.type === 'FunctionDeletionStarted'
               ? fleet.startTeardown({ functionName, reason: 'function deleted' })
-              : undefined;
+              : event.type === 'FunctionVersionDeactivationStarted'
+                ? deactivationOf(functionName, event.data.Version)
+                : undefined;
       await start?.catch((error: unknown) =>
         logger.warn({ err: error, functionName, event: event.type }, 'fleet workflow not started yet; the next settle pass retries'),
       );
@@ -226,8 +258,11 @@ export function functionOperations(deps: ControlPlaneDeps): FunctionOperations {
       for (const version of publishedVersions(fn)) {
         if (version.State === 'Deleting') {
           await fleet.startTeardown({ functionName, version: version.Version, reason: `version ${version.Version} deleted` });
+        } else if (version.State === 'Deactivating') {
+          await deactivationOf(functionName, version.Version);
         } else if (versionInProgress(version)) {
-          await fleet.startPublish({ version: { functionName, version: version.Version, revisionId: version.RevisionId } });
+          // Publishes and reactivations alike.
+          await publishOf(functionName, fn, version.Version);
         }
       }
     }
@@ -325,6 +360,18 @@ export function functionOperations(deps: ControlPlaneDeps): FunctionOperations {
     },
 
     codePackage: (sha256Hex) => codeStore.get(sha256Hex),
+
+    async PutFunctionScalingConfig(input) {
+      const target = scalingConfigTarget(input, scope);
+      const { state } = await execute(target.name, { type: 'PutFunctionScalingConfig', data: { request: input } });
+      const record = state.status === 'Absent' ? undefined : state.versions?.[target.Qualifier];
+      return { FunctionState: record?.State ?? 'Deleted' };
+    },
+
+    async GetFunctionScalingConfig(input) {
+      const target = scalingConfigTarget(input, scope);
+      return getFunctionScalingConfigView(await functionState(target.name), input, scope);
+    },
 
     activateVersion: (functionName, version, revisionId) =>
       lifecycle(
