@@ -70,6 +70,48 @@ export interface ReconcileVersionInput {
   reason: string;
 }
 
+/**
+ * Input of the scale-in workflow: bring a version down to `desiredEnvironments`
+ * environments by draining and stopping the surplus. Never below the version's
+ * MinExecutionEnvironments (planScaleIn reads it again), so a stale decision
+ * cannot undercut a raised min.
+ */
+export interface ScaleInVersionInput {
+  version: VersionRef;
+  desiredEnvironments: number;
+  /** Why, for logs and events (`scale in: ScaleDown`). */
+  reason: string;
+}
+
+/** One environment scale-in stops. */
+export interface EnvironmentRemovalPlan {
+  environmentId: string;
+  instanceId: string;
+  zone: string;
+}
+
+/** What a scale-in stops, and which instances that leaves empty. */
+export interface ScaleInPlan {
+  /** Environments to drain and stop, in decision order (most-loaded zone first, emptying the least-loaded instances). */
+  environments: EnvironmentRemovalPlan[];
+  /** Instances with no environment left once those are stopped: terminated when still idle. */
+  emptiedInstances: string[];
+  /** Environments of the version (Starting or Ready) before the scale-in. */
+  present: number;
+  /** What the version keeps: max(desired, its MinExecutionEnvironments). */
+  keep: number;
+}
+
+/** What draining one environment found. */
+export interface DrainResult {
+  /** True when the environment had no invocation in flight when it was stopped. */
+  drained: boolean;
+  /** Invocations in flight at the stop (0 when drained; more only when the deadline passed). */
+  inFlightAtStop: number;
+  /** How long the drain waited, ms. */
+  waitedMs: number;
+}
+
 /** Input of the teardown workflow: stop every environment of a version (or of all versions of a function). */
 export interface TeardownInput {
   functionName: string;
@@ -105,6 +147,14 @@ export interface FleetActivities {
   failVersion(input: { version: VersionRef; reasonCode: string; reason: string }): Promise<void>;
   /** Tells the api that a teardown finished, so it completes the deletion it started. */
   completeTeardown(input: TeardownInput): Promise<void>;
+  /** Chooses which environments of a version scale-in stops (pure decision over current fleet state); never below its min. */
+  planScaleIn(input: { version: VersionRef; desiredEnvironments: number }): Promise<ScaleInPlan>;
+  /**
+   * Drains one environment and then stops it: waits until it has no invocation
+   * in flight (or until `deadlineMs`, default the function's timeout plus a
+   * margin), stops it, and records EnvironmentStopped. Idempotent.
+   */
+  drainEnvironment(input: { environmentId: string; reason: string; deadlineMs?: number }): Promise<DrainResult>;
 }
 
 /** Workflow type names, as registered by the placement worker. */
@@ -112,6 +162,7 @@ export const workflowNames = {
   publishVersion: 'publishVersion',
   reconcileVersion: 'reconcileVersion',
   teardown: 'teardown',
+  scaleInVersion: 'scaleInVersion',
 } as const;
 
 /** Workflow ids: one publish per version, so a retried start joins the running one. */
@@ -119,6 +170,7 @@ export const workflowIds = {
   publishVersion: (ref: VersionRef) => `publish:${ref.functionName}:${ref.version}`,
   reconcileVersion: (ref: VersionRef) => `reconcile:${ref.functionName}:${ref.version}`,
   teardown: (input: TeardownInput) => `teardown:${input.functionName}:${input.version ?? '*'}`,
+  scaleInVersion: (ref: VersionRef) => `scale-in:${ref.functionName}:${ref.version}`,
 };
 
 /**

@@ -9,6 +9,7 @@ import type {
   PublishVersionInput,
   PublishVersionResult,
   ReconcileVersionInput,
+  ScaleInVersionInput,
   TeardownInput,
   VersionRef,
 } from './contract.js';
@@ -28,6 +29,13 @@ const init = proxyActivities<Pick<FleetActivities, 'startEnvironment'>>({
   startToCloseTimeout: '16 minutes',
   heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 s', maximumAttempts: 3, nonRetryableErrorTypes: finalTypes },
+});
+
+// Draining waits for in-flight invocations, which may run for the function's whole timeout (up to 15 minutes).
+const drain = proxyActivities<Pick<FleetActivities, 'drainEnvironment'>>({
+  startToCloseTimeout: '17 minutes',
+  heartbeatTimeout: '10 seconds',
+  retry: { initialInterval: '1 s', backoffCoefficient: 2, maximumInterval: '10 s', maximumAttempts: 5, nonRetryableErrorTypes: finalTypes },
 });
 
 /** The Lambda reason code and message of a failure, or a capacity reason for infrastructure faults. */
@@ -113,4 +121,27 @@ export async function teardown(input: TeardownInput): Promise<{ stopped: number 
   await Promise.all(instances.map((instanceId) => fleet.terminateIdleInstance({ instanceId, reason: input.reason })));
   await fleet.completeTeardown(input);
   return { stopped: environments.length };
+}
+
+/**
+ * Scale-in: plan which environments go (most-loaded zone first, emptying the
+ * least-loaded instances; never below the version's min), drain each (no new
+ * work, in-flight invocations finish) and stop it, then terminate the
+ * instances that were emptied if they are still idle. Nothing is compensated:
+ * a stopped environment is what was asked for, and a failed drain leaves the
+ * environment running (the scaler decides again on its next step).
+ */
+export async function scaleInVersion(input: ScaleInVersionInput): Promise<{ stopped: number; keep: number }> {
+  const plan = await fleet.planScaleIn({ version: input.version, desiredEnvironments: input.desiredEnvironments });
+  const results = await Promise.allSettled(
+    plan.environments.map((environment) => drain.drainEnvironment({ environmentId: environment.environmentId, reason: input.reason })),
+  );
+  await Promise.all(
+    plan.emptiedInstances.map((instanceId) =>
+      fleet.terminateIdleInstance({ instanceId, reason: `scale in of ${input.version.functionName}:${input.version.version}` }),
+    ),
+  );
+  const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return { stopped: plan.environments.length, keep: plan.keep };
 }

@@ -18,6 +18,9 @@ import { extractPackage } from './package-unzip.js';
 import { defaultMaxBodyBytes, startRuntimeApiServer, type RuntimeApiServer } from './runtime-api-server.js';
 import { describeExit, spawnRuntime, type RuntimeExit, type RuntimeProcess } from './runtime-process.js';
 
+
+/** How often a stopping EE checks whether its admitted invocations have finished. */
+const drainPollMs = 20;
 /** The states of an EE, as AgentService reports them. */
 export type EnvironmentState = 'Starting' | 'Ready' | 'Failed' | 'Stopped';
 
@@ -336,8 +339,10 @@ export class ExecutionEnvironment {
   }
 
   /**
-   * Stops the EE: no new work, SIGTERM to its process group, SIGKILL after
-   * `graceMs`; in-flight invocations end with Runtime.ExitError. Idempotent.
+   * Stops the EE: no new work, then up to `graceMs` for the invocations already
+   * admitted to finish (a drain: scale-in must not drop admitted work), then
+   * SIGTERM to its process group and SIGKILL after `graceMs`; invocations still
+   * running then end with Runtime.ExitError. Idempotent.
    */
   stop(graceMs: number): Promise<void> {
     if (this.stopping === undefined) {
@@ -352,6 +357,7 @@ export class ExecutionEnvironment {
     this.settleInit({ kind: 'stopped' });
     this.broker.stopAdmitting('the environment is stopping');
     await this.settled;
+    await this.drain(graceMs);
     const exit = await this.terminate(graceMs);
     this.broker.close(exit ? describeExit(exit) : 'signal: terminated', 'the environment stopped');
     await this.release();
@@ -360,6 +366,14 @@ export class ExecutionEnvironment {
     this.reason = undefined;
     this.logger.info({ event: 'environment.stopped', exit: exit ? describeExit(exit) : undefined }, 'execution environment stopped');
     this.ctx.onChange(this);
+  }
+
+  /** Waits until no admitted invocation is left, or `deadlineMs` passes. */
+  private async drain(deadlineMs: number): Promise<void> {
+    const until = Date.now() + deadlineMs;
+    while (this.broker.occupied > 0 && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, drainPollMs));
+    }
   }
 
   private async start(): Promise<void> {

@@ -5,6 +5,7 @@ import type { Logger } from '@hearth/telemetry';
 import { callUnary, type FleetClients } from './clients.js';
 import { environmentSpec, vcpusOf } from './environment-spec.js';
 import type { Environments } from './environments/table.js';
+import { planScaleIn } from './plan-scale-in.js';
 import { planVersionCapacity, type PlanningDeps } from './plan-version-capacity.js';
 
 /** What the activities need. */
@@ -15,7 +16,15 @@ export interface ActivityDeps extends PlanningDeps {
   region: string;
   /** Init deadline of every environment, ms; 0 = Lambda's rule, max(130 s, the function's timeout). */
   initTimeoutMs: number;
+  /** How often a drain asks the agent for the environment's in-flight count, ms. Default 50. */
+  drainPollMs?: number;
 }
+
+/** Added to the function's timeout for a drain's default deadline: an invocation admitted just before ends within it. */
+const drainMarginMs = 5_000;
+
+/** Sleeps `ms`. */
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Margin on top of the agent's own init deadline before the call itself gives up. */
 const initCallMarginMs = 15_000;
@@ -169,6 +178,47 @@ export function createActivities(deps: ActivityDeps): FleetActivities {
           stateReason: reason,
           ...(version.revisionId ? { revisionId: version.revisionId } : {}),
         });
+      }),
+
+    planScaleIn: (input) => guarded(() => planScaleIn({ ...deps, logger }, input)),
+
+    drainEnvironment: ({ environmentId, reason, deadlineMs }) =>
+      guarded(async () => {
+        const started = Date.now();
+        const row = await environments.get(environmentId);
+        const placement = row?.state.placement;
+        if (!row || !placement || row.state.status === 'Stopped' || row.state.status === 'Absent') {
+          return { drained: true, inFlightAtStop: 0, waitedMs: 0 };
+        }
+        let limitMs = deadlineMs;
+        if (limitMs === undefined) {
+          const timeoutSeconds = await configurationOf({ functionName: placement.functionName, version: placement.version })
+            .then((configuration) => configuration.Timeout)
+            .catch(() => 900);
+          limitMs = timeoutSeconds * 1000 + drainMarginMs;
+        }
+        // The agent's StopEnvironment refuses new work but SIGTERMs the runtime at once, which would end the
+        // invocations in flight with Runtime.ExitError. So wait until the agent reports none, then stop.
+        const agentClient = clients.agentAt(placement.agentAddress);
+        let inFlight = 0;
+        for (;;) {
+          const listed = await callUnary(agentClient, agentClient.listEnvironments, {}, { deadlineMs: 5_000 }).catch(() => undefined);
+          const status = listed?.environments.find((environment) => environment.environmentId === environmentId);
+          // An agent that does not answer, or no longer knows the EE, has nothing of it in flight to protect.
+          inFlight = status === undefined || status.state === 'Stopped' || status.state === 'Failed' ? 0 : status.inFlight;
+          if (inFlight === 0 || Date.now() - started >= limitMs) break;
+          await sleep(deps.drainPollMs ?? 50);
+        }
+        // Stop at once, without the read model's round trip first: the shorter the gap after the zero reading,
+        // the smaller the chance that the router sends one more invocation in between (see the README's caveat).
+        await callUnary(agentClient, agentClient.stopEnvironment, { environmentId, graceMs: 2_000 }, { deadlineMs: 10_000 }).catch((error: unknown) =>
+          logger.warn({ err: error, environmentId }, 'agent did not confirm the stop; recording it as stopped'),
+        );
+        await environments.record(environmentId, { type: 'EnvironmentStopped', data: { reason } });
+        const waitedMs = Date.now() - started;
+        if (inFlight > 0) logger.warn({ environmentId, inFlight, waitedMs }, 'drain deadline passed; stopped with invocations in flight');
+        else logger.info({ environmentId, waitedMs, reason }, 'environment drained and stopped');
+        return { drained: inFlight === 0, inFlightAtStop: inFlight, waitedMs };
       }),
 
     completeTeardown: (input) =>

@@ -1,0 +1,179 @@
+/**
+ * What the scaler reads from the control plane, cached: a version's state,
+ * provider, EE size and FunctionScalingConfig; a provider's CPU target,
+ * MaxVCpuCount and instance size. Values are refreshed after the TTL (30 s);
+ * a refresh that fails keeps the previous value, so a restarting api does not
+ * stop scaling.
+ */
+import { callUnary, createClient } from '@hearth/grpc';
+import { api, instanceManager } from '@hearth/proto';
+import type { Logger } from '@hearth/telemetry';
+import { cpuTargetPercent, defaultMaxEnvironments, defaultMinEnvironments, resolveAutoscalerConfig, type Size } from './decisions/index.js';
+
+/** A version as the scaler needs it. */
+export interface VersionSettings {
+  /** Pending, Active, Failed, Deactivating, … Only Active versions are scaled. */
+  readonly state: string;
+  readonly capacityProviderArn: string | undefined;
+  readonly minEnvironments: number;
+  readonly maxEnvironments: number;
+  /** Where the limits came from: the api's scaling config or the defaults (api without GetFunctionScalingConfig, or failing). */
+  readonly limitsFrom: 'scaling-config' | 'defaults';
+  /** One EE's vCPUs and memory. */
+  readonly environment: Size;
+}
+
+/** A capacity provider as the scaler needs it. */
+export interface ProviderSettings {
+  readonly targetCpuPercent: number;
+  readonly maxVCpuCount: number;
+  /** The size of the provider's instances (the largest running); undefined while it has none. */
+  readonly instanceType: Size | undefined;
+}
+
+/** A version's key in control-plane calls. */
+export interface VersionKey {
+  readonly functionName: string;
+  readonly version: string;
+}
+
+/** The reads. */
+export interface ControlPlane {
+  version(ref: VersionKey): Promise<VersionSettings>;
+  provider(capacityProviderArn: string): Promise<ProviderSettings>;
+}
+
+/** How long a version's settings are cached while it is not Active. */
+const notActiveTtlMs = 1_000;
+
+/** LMI's default MaxVCpuCount. */
+const defaultMaxVCpuCount = 400;
+
+/** A cache of async reads by key, with a TTL, de-duplicated in flight, keeping the last value when a refresh fails. */
+export function cachedReads<T>(
+  read: (key: string) => Promise<T>,
+  options: { ttlMs: number; now?: () => number; maxEntries?: number; /** A shorter TTL for some values (a version still Pending). */ ttlOf?: (value: T) => number },
+) {
+  const now = options.now ?? Date.now;
+  const entries = new Map<string, { value?: T; at: number; pending?: Promise<T> }>();
+  const maxEntries = options.maxEntries ?? 10_000;
+  return {
+    get(key: string): Promise<T> {
+      const entry = entries.get(key);
+      if (entry?.pending) return entry.pending;
+      if (entry && 'value' in entry && now() - entry.at < (options.ttlOf?.(entry.value as T) ?? options.ttlMs)) return Promise.resolve(entry.value as T);
+      const pending = read(key).then(
+        (value) => {
+          entries.set(key, { value, at: now() });
+          return value;
+        },
+        (error: unknown) => {
+          if (entry && 'value' in entry) {
+            // Keep serving the old value; retry at the next read after a short pause.
+            entries.set(key, { value: entry.value as T, at: now() - options.ttlMs + Math.min(options.ttlMs, 2_000) });
+            return entry.value as T;
+          }
+          entries.delete(key);
+          throw error;
+        },
+      );
+      entries.set(key, { ...(entry && 'value' in entry ? { value: entry.value as T } : {}), at: entry?.at ?? 0, pending });
+      if (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
+      return pending;
+    },
+    /** Forgets a key (e.g. a version no longer reported). */
+    delete(key: string): void {
+      entries.delete(key);
+    },
+    get size(): number {
+      return entries.size;
+    },
+  };
+}
+
+/** The min/max of a FunctionScalingConfig, when it forms a valid pair for the autoscaler; else undefined. */
+export function limitsOf(config: api.FunctionScalingConfig | undefined): { minEnvironments: number; maxEnvironments: number } | undefined {
+  if (!config) return undefined;
+  const minEnvironments = config.MinExecutionEnvironments ?? defaultMinEnvironments;
+  const maxEnvironments = config.MaxExecutionEnvironments ?? defaultMaxEnvironments;
+  try {
+    resolveAutoscalerConfig({ minEnvironments, maxEnvironments });
+    return { minEnvironments, maxEnvironments };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads over gRPC: the api's FunctionService and CapacityProviderService, and the instance-manager. */
+export function connectControlPlane(options: { apiAddress: string; instanceManagerAddress: string; ttlMs: number; logger: Logger }): ControlPlane & { close(): void } {
+  const functions = createClient(api.FunctionServiceClient, options.apiAddress);
+  const providers = createClient(api.CapacityProviderServiceClient, options.apiAddress);
+  const instances = createClient(instanceManager.InstanceManagerServiceClient, options.instanceManagerAddress);
+  let scalingConfigMissingLogged = false;
+
+  const versions = cachedReads<VersionSettings>(
+    async (key) => {
+      const { functionName, version } = JSON.parse(key) as VersionKey;
+      const request = { FunctionName: functionName, Qualifier: version };
+      const [configuration, scaling] = await Promise.all([
+        callUnary(functions, functions.getFunctionConfiguration, request),
+        // GetFunctionScalingConfig may not exist yet (UNIMPLEMENTED) or fail: the defaults apply, min 3 and no max.
+        callUnary(functions, functions.getFunctionScalingConfig, request).catch((error: unknown) => {
+          if (!scalingConfigMissingLogged) {
+            scalingConfigMissingLogged = true;
+            options.logger.warn({ err: error }, 'GetFunctionScalingConfig failed; scaling with the defaults (min 3, no max)');
+          }
+          return undefined;
+        }),
+      ]);
+      const limits = limitsOf(scaling?.RequestedFunctionScalingConfig ?? scaling?.AppliedFunctionScalingConfig);
+      const managed = configuration.CapacityProviderConfig?.LambdaManagedInstancesCapacityProviderConfig;
+      const ratio = managed?.ExecutionEnvironmentMemoryGiBPerVCpu ?? 2;
+      return {
+        state: configuration.State,
+        capacityProviderArn: managed?.CapacityProviderArn,
+        minEnvironments: limits?.minEnvironments ?? defaultMinEnvironments,
+        maxEnvironments: limits?.maxEnvironments ?? defaultMaxEnvironments,
+        limitsFrom: limits ? 'scaling-config' : 'defaults',
+        // As placement's vcpusOf: memory in GiB over the memory-per-vCPU ratio, at least 1.
+        environment: { vCpus: Math.max(1, configuration.MemorySize / 1024 / ratio), memoryMiB: configuration.MemorySize },
+      };
+    },
+    // A version that is not Active yet (publishing: its EEs report Ready before it is Active) is read again
+    // soon, or a fresh version would wait a whole TTL before it is scaled.
+    { ttlMs: options.ttlMs, ttlOf: (settings) => (settings.state === 'Active' ? options.ttlMs : Math.min(options.ttlMs, notActiveTtlMs)) },
+  );
+
+  const providerReads = cachedReads<ProviderSettings>(
+    async (arn) => {
+      const [{ CapacityProvider: provider }, { instances: list }] = await Promise.all([
+        callUnary(providers, providers.getCapacityProvider, { CapacityProviderName: arn }),
+        callUnary(instances, instances.listInstances, { capacityProviderArn: arn, includeTerminated: false }),
+      ]);
+      const scaling = provider?.CapacityProviderScalingConfig;
+      let instanceType: Size | undefined;
+      for (const instance of list) {
+        if (instance.state !== 'Running') continue;
+        if (instanceType === undefined || instance.vcpus > instanceType.vCpus) instanceType = { vCpus: instance.vcpus, memoryMiB: instance.memoryMib };
+      }
+      return {
+        targetCpuPercent: cpuTargetPercent(
+          scaling ? { ScalingMode: scaling.ScalingMode === 'Manual' ? 'Manual' : 'Auto', ScalingPolicies: scaling.ScalingPolicies } : undefined,
+        ),
+        maxVCpuCount: scaling?.MaxVCpuCount ?? defaultMaxVCpuCount,
+        instanceType,
+      };
+    },
+    { ttlMs: options.ttlMs },
+  );
+
+  return {
+    version: (ref) => versions.get(JSON.stringify({ functionName: ref.functionName, version: ref.version })),
+    provider: (arn) => providerReads.get(arn),
+    close() {
+      functions.close();
+      providers.close();
+      instances.close();
+    },
+  };
+}
