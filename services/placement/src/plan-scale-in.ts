@@ -1,16 +1,12 @@
 import type { ScaleInPlan, VersionRef } from '@hearth/fleet';
 import type { Logger } from '@hearth/telemetry';
 import { callUnary } from './clients.js';
-import { planRemoval, type FleetInstance, type InstanceState } from './decisions/index.js';
+import { planRemoval } from './decisions/index.js';
 import type { PlanningDeps } from './plan-version-capacity.js';
+import { environmentKey, loadProviderFleet } from './provider-fleet.js';
 
 /** MinExecutionEnvironments when the version has no scaling config (spec §2). */
 export const defaultMinEnvironments = 3;
-
-/** Environments of one version and one revision are interchangeable: the same key planVersionCapacity uses. */
-function environmentKey(functionArn: string, revisionId: string | undefined): string {
-  return `${functionArn}#${revisionId ?? ''}`;
-}
 
 /**
  * The version's MinExecutionEnvironments: the requested config (the scaler
@@ -53,28 +49,9 @@ export async function planScaleIn(
   const keep = Math.max(input.desiredEnvironments, min);
   if (!capacityProviderArn) return { environments: [], emptiedInstances: [], present: 0, keep };
 
-  const { instances } = await callUnary(clients.instances, clients.instances.listInstances, { capacityProviderArn, includeTerminated: false });
-  const rows = (await deps.environments.onInstances(instances.map((instance) => instance.instanceId))).filter(
-    (row) => row.state.placement !== undefined && (row.state.status === 'Starting' || row.state.status === 'Ready'),
-  );
+  const { fleet } = await loadProviderFleet(deps, capacityProviderArn, (row) => row.state.status === 'Starting' || row.state.status === 'Ready');
   const revisionId = input.version.revisionId ?? configuration.RevisionId;
   const versionKey = environmentKey(configuration.FunctionArn, revisionId);
-  const fleet: FleetInstance[] = instances.map((instance) => ({
-    id: instance.instanceId,
-    type: instance.instanceType,
-    zone: instance.zone,
-    state: instance.state as InstanceState,
-    vCpus: instance.vcpus,
-    memoryMiB: instance.memoryMib,
-    environments: rows
-      .filter((row) => row.state.placement!.instanceId === instance.instanceId)
-      .map((row) => ({
-        id: row.environmentId,
-        version: environmentKey(row.state.placement!.functionArn, row.state.placement!.revisionId),
-        vCpus: row.state.placement!.vcpus,
-        memoryMiB: row.state.placement!.memoryMib,
-      })),
-  }));
   const present = fleet.reduce((sum, instance) => sum + instance.environments.filter((environment) => environment.version === versionKey).length, 0);
   const surplus = Math.max(0, present - keep);
   if (surplus === 0) return { environments: [], emptiedInstances: [], present, keep };

@@ -4,19 +4,15 @@ import type { ZoneConfig } from '@hearth/config';
 import { zonesOfProvider, type Architecture, type MemoryGiBPerVCpu } from '@hearth/domain';
 import type { CapacityPlan, VersionRef } from '@hearth/fleet';
 import { callUnary, type FleetClients } from './clients.js';
-import { chooseInstanceType, holdsZoneShare, planPlacement, type FleetInstance, type InstanceState } from './decisions/index.js';
+import { chooseInstanceType, holdsZoneShare, planPlacement } from './decisions/index.js';
 import type { Environments } from './environments/table.js';
+import { environmentKey, loadProviderFleet } from './provider-fleet.js';
 
 /** What planning reads. */
 export interface PlanningDeps {
   clients: FleetClients;
   environments: Environments;
   zones: ZoneConfig;
-}
-
-/** Environments of one version and one revision of its snapshot are interchangeable: one key for both. */
-function environmentKey(functionArn: string, revisionId: string | undefined): string {
-  return `${functionArn}#${revisionId ?? ''}`;
 }
 
 /** EC2-shaped ids: `i-` and 17 hex digits; environments `ee-` and 16. */
@@ -56,30 +52,7 @@ export async function planVersionCapacity(
     { zones: deps.zones.zones, explicit: deps.zones.subnetZones },
   );
 
-  const { instances } = await callUnary(clients.instances, clients.instances.listInstances, {
-    capacityProviderArn: provider.CapacityProviderArn,
-    includeTerminated: false,
-  });
-  const rows = await deps.environments.onInstances(instances.map((instance) => instance.instanceId));
-  const rowsByInstance = new Map<string, typeof rows>();
-  for (const row of rows) {
-    const instanceId = row.state.placement!.instanceId;
-    rowsByInstance.set(instanceId, [...(rowsByInstance.get(instanceId) ?? []), row]);
-  }
-  const fleet: FleetInstance[] = instances.map((instance) => ({
-    id: instance.instanceId,
-    type: instance.instanceType,
-    zone: instance.zone,
-    state: instance.state as InstanceState,
-    vCpus: instance.vcpus,
-    memoryMiB: instance.memoryMib,
-    environments: (rowsByInstance.get(instance.instanceId) ?? []).map((row) => ({
-        id: row.environmentId,
-        version: environmentKey(row.state.placement!.functionArn, row.state.placement!.revisionId),
-        vCpus: row.state.placement!.vcpus,
-        memoryMiB: row.state.placement!.memoryMib,
-      })),
-  }));
+  const { instances, rows, fleet } = await loadProviderFleet(deps, provider.CapacityProviderArn);
 
   const revisionId = input.version.revisionId ?? configuration.RevisionId;
   const versionKey = environmentKey(configuration.FunctionArn, revisionId);
