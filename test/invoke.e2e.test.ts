@@ -11,10 +11,8 @@
 import { createServer, type Server } from 'node:http';
 import {
   TooManyRequestsException,
-  CreateCapacityProviderCommand,
   CreateFunctionCommand,
   DeleteFunctionEventInvokeConfigCommand,
-  GetCapacityProviderCommand,
   GetFunctionConfigurationCommand,
   GetFunctionEventInvokeConfigCommand,
   InvalidParameterValueException,
@@ -32,14 +30,14 @@ import {
   type InvokeCommandOutput,
 } from '@aws-sdk/client-lambda';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActiveProvider, testRole, testSubnetZonesEnv, testZones, zipOf } from './support/fleet-setup.js';
 import { callUnary, createClient } from '@hearth/grpc';
 import { api } from '@hearth/proto';
 import { startTestCluster, type TestCluster } from '@hearth/testing';
 
-const role = 'arn:aws:iam::000000000000:role/hearth-test';
-const zones = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
+const role = testRole;
+const zones = testZones;
 const functionArn = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
 
 let cluster: TestCluster;
@@ -75,9 +73,6 @@ async function startReportServer(): Promise<ReportServer> {
   };
 }
 
-function zipOf(files: Record<string, string>): Uint8Array {
-  return zipSync(Object.fromEntries(Object.entries(files).map(([name, text]) => [name, strToU8(text)])));
-}
 
 /** The Node.js function every test drives: it reports, fails, sleeps or answers big on request. */
 const nodeHandler = `
@@ -98,21 +93,7 @@ export const handler = async (record) => {
   return 'stored';
 };`;
 
-async function createProvider(name: string): Promise<string> {
-  const { CapacityProvider } = await lambda.send(
-    new CreateCapacityProviderCommand({
-      CapacityProviderName: name,
-      VpcConfig: { SubnetIds: ['subnet-zone1', 'subnet-zone2', 'subnet-zone3'], SecurityGroupIds: [] },
-      PermissionsConfig: { CapacityProviderOperatorRoleArn: role },
-    }),
-  );
-  const deadline = Date.now() + 10_000;
-  while ((await lambda.send(new GetCapacityProviderCommand({ CapacityProviderName: name }))).CapacityProvider?.State !== 'Active') {
-    if (Date.now() > deadline) throw new Error(`capacity provider ${name} did not become Active`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return CapacityProvider!.CapacityProviderArn!;
-}
+const createProvider = (name: string) => createActiveProvider(lambda, name);
 
 function functionInput(name: string, providerArn: string, overrides: Partial<CreateFunctionCommandInput> = {}): CreateFunctionCommandInput {
   return {
@@ -158,7 +139,7 @@ beforeAll(async () => {
   reports = await startReportServer();
   cluster = await startTestCluster({
     env: {
-      HEARTH_SUBNET_ZONES: `subnet-zone1=${zones[0]},subnet-zone2=${zones[1]},subnet-zone3=${zones[2]}`,
+      HEARTH_SUBNET_ZONES: testSubnetZonesEnv,
       // Lambda waits about a minute before retrying a failed event; a test cannot.
       HEARTH_ASYNC_RETRY_DELAY_MS: '300',
       HEARTH_ASYNC_THROTTLE_DELAY_MS: '100',

@@ -4,10 +4,8 @@
  * Temporal publish workflow, and every fault ends in the right state and reason.
  */
 import {
-  CreateCapacityProviderCommand,
   CreateFunctionCommand,
   DeleteFunctionCommand,
-  GetCapacityProviderCommand,
   GetFunctionConfigurationCommand,
   LambdaClient,
   ListVersionsByFunctionCommand,
@@ -17,42 +15,24 @@ import {
   type CreateFunctionCommandInput,
   type FunctionConfiguration,
 } from '@aws-sdk/client-lambda';
-import { strToU8, zipSync } from 'fflate';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActiveProvider, testRole, testSubnetZonesEnv, testZones, zipOf } from './support/fleet-setup.js';
 import { workflowIds } from '@hearth/fleet';
 import { callUnary, createClient } from '@hearth/grpc';
 import { agent, instanceManager } from '@hearth/proto';
 import { startTestCluster, type TestCluster } from '@hearth/testing';
 
-const role = 'arn:aws:iam::000000000000:role/hearth-test';
-const zones = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
+const role = testRole;
+const zones = testZones;
 
 let cluster: TestCluster;
 let lambda: LambdaClient;
 let instances: instanceManager.InstanceManagerServiceClient;
 
-function zipOf(files: Record<string, string>): Uint8Array {
-  return zipSync(Object.fromEntries(Object.entries(files).map(([name, text]) => [name, strToU8(text)])));
-}
 
-async function createProvider(name: string, maxVCpuCount?: number): Promise<string> {
-  const { CapacityProvider } = await lambda.send(
-    new CreateCapacityProviderCommand({
-      CapacityProviderName: name,
-      VpcConfig: { SubnetIds: ['subnet-zone1', 'subnet-zone2', 'subnet-zone3'], SecurityGroupIds: [] },
-      PermissionsConfig: { CapacityProviderOperatorRoleArn: role },
-      ...(maxVCpuCount ? { CapacityProviderScalingConfig: { MaxVCpuCount: maxVCpuCount } } : {}),
-    }),
-  );
-  // A provider takes functions once Active, a moment after it is created.
-  const deadline = Date.now() + 10_000;
-  while ((await lambda.send(new GetCapacityProviderCommand({ CapacityProviderName: name }))).CapacityProvider?.State !== 'Active') {
-    if (Date.now() > deadline) throw new Error(`capacity provider ${name} did not become Active`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return CapacityProvider!.CapacityProviderArn!;
-}
+const createProvider = (name: string, maxVCpuCount?: number) =>
+  createActiveProvider(lambda, name, maxVCpuCount ? { maxVCpuCount } : {});
 
 function functionInput(name: string, providerArn: string, overrides: Partial<CreateFunctionCommandInput> = {}): CreateFunctionCommandInput {
   return {
@@ -112,7 +92,7 @@ async function invokeOnce(agentAddress: string, environmentId: string, payload: 
 beforeAll(async () => {
   cluster = await startTestCluster({
     env: {
-      HEARTH_SUBNET_ZONES: `subnet-zone1=${zones[0]},subnet-zone2=${zones[1]},subnet-zone3=${zones[2]}`,
+      HEARTH_SUBNET_ZONES: testSubnetZonesEnv,
       // A short init deadline keeps the InitTimeout case quick; Lambda's is max(130 s, timeout).
       HEARTH_INIT_TIMEOUT_MS: '4000',
     },

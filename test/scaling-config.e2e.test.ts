@@ -5,9 +5,7 @@
  * refused), reactivation by a non-zero config, and the conflicts.
  */
 import {
-  CreateCapacityProviderCommand,
   CreateFunctionCommand,
-  GetCapacityProviderCommand,
   GetFunctionConfigurationCommand,
   GetFunctionScalingConfigCommand,
   InvokeCommand,
@@ -16,39 +14,22 @@ import {
   type CreateFunctionCommandInput,
   type FunctionConfiguration,
 } from '@aws-sdk/client-lambda';
-import { strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActiveProvider, testRole, testSubnetZonesEnv, testZones, zipOf } from './support/fleet-setup.js';
 import { callUnary, createClient } from '@hearth/grpc';
 import { agent, api, instanceManager } from '@hearth/proto';
 import { startTestCluster, type TestCluster } from '@hearth/testing';
 
-const role = 'arn:aws:iam::000000000000:role/hearth-test';
-const zones = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
+const role = testRole;
+const zones = testZones;
 const qualifierAllowed = '(allowed: $LATEST.PUBLISHED or a version number)';
 
 let cluster: TestCluster;
 let lambda: LambdaClient;
 let instances: instanceManager.InstanceManagerServiceClient;
 
-function zipOf(files: Record<string, string>): Uint8Array {
-  return zipSync(Object.fromEntries(Object.entries(files).map(([name, text]) => [name, strToU8(text)])));
-}
 
-async function createProvider(name: string): Promise<string> {
-  const { CapacityProvider } = await lambda.send(
-    new CreateCapacityProviderCommand({
-      CapacityProviderName: name,
-      VpcConfig: { SubnetIds: ['subnet-zone1', 'subnet-zone2', 'subnet-zone3'], SecurityGroupIds: [] },
-      PermissionsConfig: { CapacityProviderOperatorRoleArn: role },
-    }),
-  );
-  const deadline = Date.now() + 10_000;
-  while ((await lambda.send(new GetCapacityProviderCommand({ CapacityProviderName: name }))).CapacityProvider?.State !== 'Active') {
-    if (Date.now() > deadline) throw new Error(`capacity provider ${name} did not become Active`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return CapacityProvider!.CapacityProviderArn!;
-}
+const createProvider = (name: string) => createActiveProvider(lambda, name);
 
 function functionInput(name: string, providerArn: string, overrides: Partial<CreateFunctionCommandInput> = {}): CreateFunctionCommandInput {
   return {
@@ -99,7 +80,7 @@ const rejection = (promise: Promise<unknown>) => promise.then(() => undefined, (
 
 beforeAll(async () => {
   cluster = await startTestCluster({
-    env: { HEARTH_SUBNET_ZONES: `subnet-zone1=${zones[0]},subnet-zone2=${zones[1]},subnet-zone3=${zones[2]}`, HEARTH_INIT_TIMEOUT_MS: '4000' },
+    env: { HEARTH_SUBNET_ZONES: testSubnetZonesEnv, HEARTH_INIT_TIMEOUT_MS: '4000' },
   });
   lambda = new LambdaClient({ endpoint: cluster.httpEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
   instances = createClient(instanceManager.InstanceManagerServiceClient, cluster.grpcEndpoints['instance-manager']);

@@ -25,10 +25,11 @@ import {
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testRole, testSubnetZonesEnv, testZones } from './support/fleet-setup.js';
 import { startTestCluster, type TestCluster } from '@hearth/testing';
 
-const role = 'arn:aws:iam::000000000000:role/hearth-test';
-const zones = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
+const role = testRole;
+const zones = testZones;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 let cluster: TestCluster;
@@ -103,7 +104,7 @@ function load(functionName: string, callers: number) {
 beforeAll(async () => {
   cluster = await startTestCluster({
     env: {
-      HEARTH_SUBNET_ZONES: `subnet-zone1=${zones[0]},subnet-zone2=${zones[1]},subnet-zone3=${zones[2]}`,
+      HEARTH_SUBNET_ZONES: testSubnetZonesEnv,
       HEARTH_SCALER_INTERVAL_MS: '500',
       HEARTH_SCALER_STABLE_WINDOW_MS: '6000',
       HEARTH_SCALER_BURST_WINDOW_MS: '2000',
