@@ -112,6 +112,31 @@ export interface DrainResult {
   waitedMs: number;
 }
 
+/** Input of the rotation workflow: replace an instance past its maximum lifetime without dropping a request. */
+export interface RotateInstanceInput {
+  instanceId: string;
+  /** Why (the InstanceRotationDue reason), for logs. */
+  reason: string;
+}
+
+/** One version with environments on an instance being rotated. */
+export interface RotationVersion {
+  /** The version, pinned to the revision of its environments on the instance. */
+  version: VersionRef;
+  /** Environments (Starting or Ready) of that version and revision on the instance. */
+  environmentIds: string[];
+  /** Environments (Starting or Ready) of that version and revision on every live instance: the size to keep. */
+  size: number;
+  /**
+   * The version's State (`Active`, `Pending`, …; `NotFound` once deleted). Active versions get
+   * replacement capacity first; Pending ones (a publish in flight) are waited for; others are only drained.
+   */
+  state: string;
+}
+
+/** Reason of the InstanceTerminated a rotation ends with. */
+export const rotationTerminateReason = 'rotated: max lifetime';
+
 /** Input of the teardown workflow: stop every environment of a version (or of all versions of a function). */
 export interface TeardownInput {
   functionName: string;
@@ -125,8 +150,12 @@ export interface TeardownInput {
  * replayed call with the same ids does not start or stop anything twice.
  */
 export interface FleetActivities {
-  /** Plans the instances and environments a version needs (pure decision over current fleet state). */
-  planVersionCapacity(input: { version: VersionRef; desiredEnvironments: number }): Promise<CapacityPlan>;
+  /**
+   * Plans the instances and environments a version needs (pure decision over current fleet state).
+   * Instances in `excludeInstanceIds` are left out of the fleet: nothing is placed on them and their
+   * environments do not count toward `desiredEnvironments` (a rotation replaces them elsewhere first).
+   */
+  planVersionCapacity(input: { version: VersionRef; desiredEnvironments: number; excludeInstanceIds?: string[] }): Promise<CapacityPlan>;
   /** Launches an instance (idempotent by id) and returns its agent's address once it runs. */
   launchInstance(instance: InstancePlan): Promise<{ agentAddress: string }>;
   /** Starts one environment and waits for its init; fails non-retryably with the Lambda reason code. */
@@ -155,6 +184,10 @@ export interface FleetActivities {
    * margin), stops it, and records EnvironmentStopped. Idempotent.
    */
   drainEnvironment(input: { environmentId: string; reason: string; deadlineMs?: number }): Promise<DrainResult>;
+  /** Versions with Starting or Ready environments on an instance, with their sizes (what a rotation moves). */
+  rotationVersions(input: { instanceId: string }): Promise<RotationVersion[]>;
+  /** Terminates an instance whatever runs on it (idempotent; the instance-manager drains its agent first). */
+  terminateInstance(input: { instanceId: string; reason: string }): Promise<void>;
 }
 
 /** Workflow type names, as registered by the placement worker. */
@@ -163,6 +196,7 @@ export const workflowNames = {
   reconcileVersion: 'reconcileVersion',
   teardown: 'teardown',
   scaleInVersion: 'scaleInVersion',
+  rotateInstance: 'rotateInstance',
 } as const;
 
 /** Workflow ids: one publish per version, so a retried start joins the running one. */
@@ -171,6 +205,7 @@ export const workflowIds = {
   reconcileVersion: (ref: VersionRef) => `reconcile:${ref.functionName}:${ref.version}`,
   teardown: (input: TeardownInput) => `teardown:${input.functionName}:${input.version ?? '*'}`,
   scaleInVersion: (ref: VersionRef) => `scale-in:${ref.functionName}:${ref.version}`,
+  rotateInstance: (instanceId: string) => `rotate:${instanceId}`,
 };
 
 /**

@@ -3,17 +3,18 @@
  * activities (imported as types) and keep compensations saga-style, so a
  * placement process killed mid-publish resumes where it was from history.
  */
-import { ApplicationFailure, proxyActivities, isCancellation, type ActivityFailure } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities, isCancellation, sleep, type ActivityFailure } from '@temporalio/workflow';
 import type {
   FleetActivities,
   PublishVersionInput,
   PublishVersionResult,
   ReconcileVersionInput,
+  RotateInstanceInput,
   ScaleInVersionInput,
   TeardownInput,
   VersionRef,
 } from './contract.js';
-import { versionFailureReasonCodes } from './contract.js';
+import { rotationTerminateReason, versionFailureReasonCodes } from './contract.js';
 
 const finalTypes = [...versionFailureReasonCodes, 'ResourceNotFoundException', 'InvalidParameterValueException'];
 
@@ -52,8 +53,13 @@ function reasonOf(error: unknown): { reasonCode: string; reason: string } {
 }
 
 /** Launches what the plan needs and starts its environments; returns the compensations for what it did. */
-async function carryOut(version: VersionRef, desiredEnvironments: number, compensations: Array<() => Promise<void>>): Promise<number> {
-  const plan = await fleet.planVersionCapacity({ version, desiredEnvironments });
+async function carryOut(
+  version: VersionRef,
+  desiredEnvironments: number,
+  compensations: Array<() => Promise<void>>,
+  excludeInstanceIds?: string[],
+): Promise<number> {
+  const plan = await fleet.planVersionCapacity({ version, desiredEnvironments, ...(excludeInstanceIds ? { excludeInstanceIds } : {}) });
   const addresses = new Map<string, string>();
   await Promise.all(
     plan.instancesToLaunch.map(async (instance) => {
@@ -144,4 +150,60 @@ export async function scaleInVersion(input: ScaleInVersionInput): Promise<{ stop
   const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed) throw failed.reason;
   return { stopped: plan.environments.length, keep: plan.keep };
+}
+
+/** Rounds of moving environments off a rotating instance (a concurrent workflow may place one on it meanwhile). */
+const rotationRounds = 3;
+
+/** How long a rotation waits, at most, for versions on the instance that are still being published. */
+const pendingWaits = { count: 60, interval: '5 seconds' } as const;
+
+/**
+ * Rotation of an instance past its maximum lifetime, new capacity first: for
+ * every version with environments on the instance, bring the version back to
+ * its size on OTHER instances (the rotating one is excluded from planning),
+ * then drain (no new work, in-flight invocations finish) and stop its
+ * environments on the instance, and finally terminate the instance. A version
+ * therefore never has fewer Ready environments than its size, and no admitted
+ * request is dropped. Versions still being published are waited for (their
+ * publish workflow owns those environments); versions that are not Active are
+ * only drained. New capacity that fails to start is compensated and the
+ * workflow fails with the old environments still serving.
+ */
+export async function rotateInstance(input: RotateInstanceInput): Promise<{ moved: number; versions: number }> {
+  let moved = 0;
+  let rounds = 0;
+  let waits = 0;
+  const seen = new Set<string>();
+  for (;;) {
+    const versions = await fleet.rotationVersions({ instanceId: input.instanceId });
+    const settled = versions.filter((entry) => entry.state !== 'Pending');
+    if (settled.length > 0 && rounds < rotationRounds) {
+      rounds += 1;
+      for (const entry of settled) {
+        seen.add(`${entry.version.functionName}:${entry.version.version}`);
+        if (entry.state === 'Active') {
+          const compensations: Array<() => Promise<void>> = [];
+          try {
+            await carryOut(entry.version, entry.size, compensations, [input.instanceId]);
+          } catch (error) {
+            for (const compensate of compensations.reverse()) await compensate().catch(() => undefined);
+            throw error;
+          }
+        }
+        const reason = `instance ${input.instanceId} rotated: max lifetime`;
+        await Promise.all(entry.environmentIds.map((environmentId) => drain.drainEnvironment({ environmentId, reason })));
+        moved += entry.environmentIds.length;
+      }
+      continue;
+    }
+    if (versions.length > settled.length && waits < pendingWaits.count) {
+      waits += 1;
+      await sleep(pendingWaits.interval);
+      continue;
+    }
+    break;
+  }
+  await fleet.terminateInstance({ instanceId: input.instanceId, reason: rotationTerminateReason });
+  return { moved, versions: seen.size };
 }

@@ -5,7 +5,9 @@
  * relay publishes them as `<prefix>.events.instance.<EventType>`.
  *
  * Lifecycle: Pending → Running → (Draining | Unhealthy) → Terminated, and
- * Pending → Terminated when a launch fails. Terminated is final.
+ * Pending → Terminated when a launch fails. Terminated is final. A Running
+ * instance past its maximum lifetime records InstanceRotationDue once and stays
+ * Running until placement has moved its EEs and terminates it.
  */
 
 /** Stream category of instances: streams are `instance:<instanceId>`. */
@@ -57,6 +59,13 @@ export type InstanceRunning = Readonly<{ type: 'InstanceRunning'; data: Readonly
 /** The instance failed (heartbeats stopped, agent died, manager restarted); its process is being killed. */
 export type InstanceUnhealthy = Readonly<{ type: 'InstanceUnhealthy'; data: Readonly<{ reason: string }> }>;
 
+/**
+ * The instance reached its maximum lifetime (`HEARTH_INSTANCE_MAX_AGE_MS`):
+ * placement should move its EEs elsewhere and terminate it. Recorded once;
+ * the instance stays Running and keeps serving until it is terminated.
+ */
+export type InstanceRotationDue = Readonly<{ type: 'InstanceRotationDue'; data: Readonly<{ reason: string }> }>;
+
 /** Termination began: the agent is stopping its EEs. */
 export type InstanceDraining = Readonly<{ type: 'InstanceDraining'; data: Readonly<{ reason: string }> }>;
 
@@ -64,12 +73,19 @@ export type InstanceDraining = Readonly<{ type: 'InstanceDraining'; data: Readon
 export type InstanceTerminated = Readonly<{ type: 'InstanceTerminated'; data: Readonly<{ reason: string }> }>;
 
 /** Every event of an instance stream. */
-export type InstanceEvent = InstanceLaunchRequested | InstanceRunning | InstanceUnhealthy | InstanceDraining | InstanceTerminated;
+export type InstanceEvent =
+  | InstanceLaunchRequested
+  | InstanceRunning
+  | InstanceRotationDue
+  | InstanceUnhealthy
+  | InstanceDraining
+  | InstanceTerminated;
 
 /** Every instance event type, for projections and subscriptions. */
 export const instanceEventTypes: readonly InstanceEvent['type'][] = [
   'InstanceLaunchRequested',
   'InstanceRunning',
+  'InstanceRotationDue',
   'InstanceUnhealthy',
   'InstanceDraining',
   'InstanceTerminated',
@@ -121,6 +137,9 @@ export function evolveInstance(state: InstanceState | undefined, event: Foldable
     }
     case 'InstanceRunning':
       return state && { ...state, status: 'Running', agentAddress: known.data.agentAddress, updatedAt: event.recordedAt };
+    case 'InstanceRotationDue':
+      // Still Running and serving; only the stream version (kept by the read model) moves.
+      return state && { ...state, updatedAt: event.recordedAt };
     case 'InstanceUnhealthy':
       return state && { ...state, status: 'Unhealthy', stateReason: known.data.reason, updatedAt: event.recordedAt };
     case 'InstanceDraining':

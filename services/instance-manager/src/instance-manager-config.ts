@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, envInt, envString, type CommonConfig } from '@hearth/config';
+import { defaultInstanceMaxAgeMs } from './instance-manager.js';
 
 /** Settings of the instance-manager service, from the environment. */
 export interface InstanceManagerConfig {
@@ -20,6 +21,8 @@ export interface InstanceManagerConfig {
   launchTimeoutMs: number;
   /** Time an agent gets to stop its EEs on terminate before it is killed (`HEARTH_AGENT_STOP_TIMEOUT_MS`). Default 10000. */
   agentStopTimeoutMs: number;
+  /** A Running instance older than this is due for rotation (`HEARTH_INSTANCE_MAX_AGE_MS`). Default 14 days. */
+  instanceMaxAgeMs: number;
   /** Most instances this process runs at once (`HEARTH_MAX_INSTANCES`). Default 1000. */
   maxInstances: number;
   /** Bytes each instance's `agent.log` and `agent.log.1` may hold together (`HEARTH_AGENT_LOG_MAX_BYTES`). Default 10 MiB. */
@@ -49,6 +52,7 @@ export function loadInstanceManagerConfig(common: CommonConfig, env: NodeJS.Proc
     heartbeatTimeoutMs: envInt('HEARTH_HEARTBEAT_TIMEOUT_MS', 3_000, { min: 100, max: 600_000 }, env),
     launchTimeoutMs: envInt('HEARTH_INSTANCE_LAUNCH_TIMEOUT_MS', 30_000, { min: 100, max: 600_000 }, env),
     agentStopTimeoutMs: envInt('HEARTH_AGENT_STOP_TIMEOUT_MS', 10_000, { min: 0, max: 600_000 }, env),
+    instanceMaxAgeMs: envInt('HEARTH_INSTANCE_MAX_AGE_MS', defaultInstanceMaxAgeMs, { min: 1_000, max: 365 * 24 * 3_600_000 }, env),
     maxInstances: envInt('HEARTH_MAX_INSTANCES', 1_000, { min: 1, max: 100_000 }, env),
     agentLogMaxBytes: envInt('HEARTH_AGENT_LOG_MAX_BYTES', 10 * 1024 * 1024, { min: 1024, max: 1024 * 1024 * 1024 }, env),
     logLevel: envString('HEARTH_LOG_LEVEL', 'info', env),

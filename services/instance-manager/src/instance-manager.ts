@@ -29,6 +29,19 @@ import { assertInstanceId, specDifferences, validateLaunch } from './validate-la
 /** Reason recorded for instances a previous instance-manager process left behind. */
 export const restartReason = 'instance-manager restarted; agent lost';
 
+/** Default maximum instance lifetime: 14 days. */
+export const defaultInstanceMaxAgeMs = 1_209_600_000;
+
+/** How often ages are checked for a maximum lifetime: min(60 s, a tenth of it), at least 100 ms. */
+export function rotationCheckIntervalMs(instanceMaxAgeMs: number): number {
+  return Math.max(100, Math.min(60_000, Math.floor(instanceMaxAgeMs / 10)));
+}
+
+/** Reason of InstanceRotationDue. */
+export function rotationDueReason(ageMs: number, instanceMaxAgeMs: number): string {
+  return `max lifetime reached: running for ${ageMs} ms (HEARTH_INSTANCE_MAX_AGE_MS=${instanceMaxAgeMs})`;
+}
+
 /** Reason recorded for instances stopped because this instance-manager shuts down. */
 export const shutdownReason = 'instance-manager shutting down';
 
@@ -53,6 +66,14 @@ export interface InstanceManagerOptions {
   agentStopTimeoutMs?: number;
   /** Most instances this process runs at once (`HEARTH_MAX_INSTANCES`); bounds its memory. Default 1000. */
   maxInstances?: number;
+  /**
+   * A Running instance older than this (from its launch request) is due for
+   * rotation: InstanceRotationDue is recorded once on its stream
+   * (`HEARTH_INSTANCE_MAX_AGE_MS`). Default 14 days.
+   */
+  instanceMaxAgeMs?: number;
+  /** How often instance ages are checked. Default rotationCheckIntervalMs(instanceMaxAgeMs). */
+  rotationCheckIntervalMs?: number;
   /** How long start waits for another instance-manager to release the leader lock. Default 15000 ms. */
   leaderWaitMs?: number;
 }
@@ -98,6 +119,10 @@ export interface InstanceManager {
 
 interface OwnedInstance {
   readonly instance: LaunchedInstance;
+  /** When its launch was requested, epoch ms on this host's clock (its age counts from here). */
+  readonly launchedAtMs: number;
+  /** Whether InstanceRotationDue is recorded, being recorded, or not yet due. */
+  rotation: 'none' | 'recording' | 'recorded';
   /** Set once the instance is being ended on purpose, so its exit is expected. */
   ending: boolean;
   /** Why it failed, once it did; kept until the failure is fully recorded (retried on the next check). */
@@ -120,6 +145,8 @@ export async function startInstanceManager(options: InstanceManagerOptions): Pro
   const launchTimeoutMs = options.launchTimeoutMs ?? 30_000;
   const agentStopTimeoutMs = options.agentStopTimeoutMs ?? 10_000;
   const maxInstances = options.maxInstances ?? 1_000;
+  const instanceMaxAgeMs = options.instanceMaxAgeMs ?? defaultInstanceMaxAgeMs;
+  const rotationIntervalMs = options.rotationCheckIntervalMs ?? rotationCheckIntervalMs(instanceMaxAgeMs);
 
   const leader = await takeLeadership(store, options.leaderWaitMs ?? 15_000);
   const owned = new Map<string, OwnedInstance>();
@@ -167,6 +194,7 @@ export async function startInstanceManager(options: InstanceManagerOptions): Pro
         provider: provider.name,
       },
     };
+    const launchedAtMs = Date.now();
     const version = (await append(instanceId, [launchRequested], 'no-stream')).nextExpectedVersion;
     logger.info({ event: 'instance.launching', instanceId, zone: spec.zone, instanceType: spec.instanceType }, `launching ${instanceId}`);
 
@@ -184,7 +212,7 @@ export async function startInstanceManager(options: InstanceManagerOptions): Pro
       });
     }
 
-    const entry: OwnedInstance = { instance: launched, ending: false, failReason: undefined, failing: false };
+    const entry: OwnedInstance = { instance: launched, launchedAtMs, rotation: 'none', ending: false, failReason: undefined, failing: false };
     try {
       if (closing) {
         throw new ServiceUnavailableException(`Instance ${instanceId} was stopped right after launch: the instance-manager is shutting down`);
@@ -286,6 +314,39 @@ export async function startInstanceManager(options: InstanceManagerOptions): Pro
   };
   const timer = setInterval(check, checkIntervalMs);
 
+  /**
+   * Records InstanceRotationDue, once, on each Running instance this process
+   * runs that is older than the maximum lifetime. The instance keeps running
+   * and serving: placement moves its EEs to other instances, then terminates it.
+   */
+  const checkRotation = (): void => {
+    if (closing) return;
+    const now = Date.now();
+    for (const [instanceId, entry] of owned) {
+      if (entry.rotation !== 'none' || entry.ending || entry.failReason !== undefined) continue;
+      const ageMs = now - entry.launchedAtMs;
+      if (ageMs < instanceMaxAgeMs) continue;
+      entry.rotation = 'recording';
+      const reason = rotationDueReason(ageMs, instanceMaxAgeMs);
+      queue
+        .run(instanceId, async () => {
+          const stored = await current(instanceId);
+          if (stored.state.status !== 'Running') return;
+          await append(instanceId, [{ type: 'InstanceRotationDue', data: { reason } }], stored.version);
+          logger.info({ event: 'instance.rotation_due', instanceId, ageMs, instanceMaxAgeMs }, `${instanceId} is due for rotation: ${reason}`);
+        })
+        .then(
+          () => (entry.rotation = 'recorded'),
+          (error: unknown) => {
+            // Not recorded: the next check tries again.
+            entry.rotation = 'none';
+            logger.warn({ err: error, instanceId }, 'could not record that an instance is due for rotation; retrying on the next check');
+          },
+        );
+    }
+  };
+  const rotationTimer = setInterval(checkRotation, rotationIntervalMs);
+
   return {
     async launch(spec) {
       validateLaunch(spec);
@@ -320,6 +381,7 @@ export async function startInstanceManager(options: InstanceManagerOptions): Pro
     close() {
       closing ??= (async () => {
         clearInterval(timer);
+        clearInterval(rotationTimer);
         subscription.unsubscribe();
         statusWatch.stop();
         // Launches in flight see `closing` and stop what they started; then every instance we run is ended.

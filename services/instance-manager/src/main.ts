@@ -48,10 +48,11 @@ runServiceMain({
       launchTimeoutMs: settings.launchTimeoutMs,
       agentStopTimeoutMs: settings.agentStopTimeoutMs,
       maxInstances: settings.maxInstances,
+      instanceMaxAgeMs: settings.instanceMaxAgeMs,
     });
     // Registered last, so it runs first: instances are terminated while Postgres and NATS are still open.
     onShutdown(() => manager.close());
     addService(proto.InstanceManagerServiceService, instanceManagerService(manager, logger));
-    return { provider: provider.name, agentEntry: settings.agentEntry, heartbeatTimeoutMs: settings.heartbeatTimeoutMs };
+    return { provider: provider.name, agentEntry: settings.agentEntry, heartbeatTimeoutMs: settings.heartbeatTimeoutMs, instanceMaxAgeMs: settings.instanceMaxAgeMs };
   },
 });

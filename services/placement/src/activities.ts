@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { LambdaError, ResourceNotFoundException } from '@hearth/errors';
-import type { FleetActivities, VersionRef } from '@hearth/fleet';
+import type { FleetActivities, RotationVersion, VersionRef } from '@hearth/fleet';
 import type { Logger } from '@hearth/telemetry';
 import { callUnary, type FleetClients } from './clients.js';
 import { environmentSpec, vcpusOf } from './environment-spec.js';
@@ -219,6 +219,44 @@ export function createActivities(deps: ActivityDeps): FleetActivities {
         if (inFlight > 0) logger.warn({ environmentId, inFlight, waitedMs }, 'drain deadline passed; stopped with invocations in flight');
         else logger.info({ environmentId, waitedMs, reason }, 'environment drained and stopped');
         return { drained: inFlight === 0, inFlightAtStop: inFlight, waitedMs };
+      }),
+
+    rotationVersions: ({ instanceId }) =>
+      guarded(async () => {
+        const live = (row: { state: { status: string } }) => row.state.status === 'Starting' || row.state.status === 'Ready';
+        const onInstance = (await environments.onInstances([instanceId])).filter((row) => row.state.placement !== undefined && live(row));
+        const byVersion = new Map<string, { version: VersionRef; environmentIds: string[] }>();
+        for (const row of onInstance) {
+          const placement = row.state.placement!;
+          const key = `${placement.functionName}\u0000${placement.version}\u0000${placement.revisionId ?? ''}`;
+          const entry = byVersion.get(key) ?? {
+            version: {
+              functionName: placement.functionName,
+              version: placement.version,
+              ...(placement.revisionId !== undefined ? { revisionId: placement.revisionId } : {}),
+            },
+            environmentIds: [],
+          };
+          entry.environmentIds.push(row.environmentId);
+          byVersion.set(key, entry);
+        }
+        const result: RotationVersion[] = [];
+        for (const { version, environmentIds } of byVersion.values()) {
+          const size = (await environments.ofFunction(version.functionName, version.version)).filter(
+            (row) => live(row) && row.state.placement?.revisionId === version.revisionId,
+          ).length;
+          const configuration = await configurationOf(version).catch((error: unknown) => {
+            if (error instanceof ResourceNotFoundException) return undefined;
+            throw error;
+          });
+          result.push({ version, environmentIds, size, state: configuration?.State ?? 'NotFound' });
+        }
+        return result;
+      }),
+
+    terminateInstance: ({ instanceId, reason }) =>
+      guarded(async () => {
+        await callUnary(clients.instances, clients.instances.terminateInstance, { instanceId, reason }, { deadlineMs: 30_000 });
       }),
 
     completeTeardown: (input) =>

@@ -1,6 +1,6 @@
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { eventFilterSubject, runProjection, type Bus, type Projection } from '@hearth/bus';
-import { workflowIds, workflowNames, type ReconcileVersionInput, type VersionRef } from '@hearth/fleet';
+import { workflowIds, workflowNames, type ReconcileVersionInput, type RotateInstanceInput, type VersionRef } from '@hearth/fleet';
 import type { Logger } from '@hearth/telemetry';
 import { callUnary, type FleetClients } from './clients.js';
 import type { Environments } from './environments/table.js';
@@ -18,6 +18,9 @@ export interface InstanceLossOptions {
 const lossEvents = new Set(['InstanceUnhealthy', 'InstanceTerminated']);
 
 /**
+ * Also starts the rotation (`rotateInstance`, id `rotate:<instanceId>`) of an
+ * instance the instance-manager records InstanceRotationDue on.
+ *
  * Replaces the environments of instances that die. The instance-manager
  * records an instance Unhealthy or Terminated; for every environment still
  * recorded on it, placement records the environment Stopped and starts a
@@ -39,6 +42,20 @@ export async function watchInstanceLoss(options: InstanceLossOptions): Promise<{
       });
     } catch (error) {
       // A reconcile already running for the version plans from the fleet as it is now, which includes this loss.
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+  };
+
+  const rotate = async (input: RotateInstanceInput) => {
+    try {
+      await temporal.workflow.start(workflowNames.rotateInstance, {
+        taskQueue: options.temporal.taskQueue,
+        workflowId: workflowIds.rotateInstance(input.instanceId),
+        args: [input],
+      });
+      logger.info({ instanceId: input.instanceId, reason: input.reason }, 'rotating an instance past its maximum lifetime');
+    } catch (error) {
+      // One rotation per instance: a redelivered event joins the one already started (or finished).
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     }
   };
@@ -78,6 +95,11 @@ export async function watchInstanceLoss(options: InstanceLossOptions): Promise<{
     filterSubject: eventFilterSubject(bus.prefix, { category: 'instance' }),
     logger,
     async handle(event) {
+      if (event.type === 'InstanceRotationDue') {
+        const instanceId = event.streamId.slice('instance:'.length);
+        await rotate({ instanceId, reason: (event.data as { reason?: string }).reason ?? event.type });
+        return;
+      }
       if (!lossEvents.has(event.type)) return;
       const instanceId = event.streamId.slice('instance:'.length);
       const reason = (event.data as { reason?: string }).reason ?? event.type;

@@ -34,7 +34,7 @@ function refuse(reasonCode: string, message: string): never {
  */
 export async function planVersionCapacity(
   deps: PlanningDeps,
-  input: { version: VersionRef; desiredEnvironments: number },
+  input: { version: VersionRef; desiredEnvironments: number; excludeInstanceIds?: readonly string[] },
 ): Promise<CapacityPlan> {
   const { clients } = deps;
   const configuration = await callUnary(clients.functions, clients.functions.getFunctionConfiguration, {
@@ -52,7 +52,17 @@ export async function planVersionCapacity(
     { zones: deps.zones.zones, explicit: deps.zones.subnetZones },
   );
 
-  const { instances, rows, fleet } = await loadProviderFleet(deps, provider.CapacityProviderArn);
+  // Excluded instances (one being rotated) are not part of the fleet: nothing goes there, nothing there counts.
+  const excluded = new Set(input.excludeInstanceIds ?? []);
+  const { instances, rows, fleet } = await loadProviderFleet(deps, provider.CapacityProviderArn).then((loaded) =>
+    excluded.size === 0
+      ? loaded
+      : {
+          instances: loaded.instances.filter((instance) => !excluded.has(instance.instanceId)),
+          rows: loaded.rows.filter((row) => !excluded.has(row.state.placement!.instanceId)),
+          fleet: loaded.fleet.filter((instance) => !excluded.has(instance.id)),
+        },
+  );
 
   const revisionId = input.version.revisionId ?? configuration.RevisionId;
   const versionKey = environmentKey(configuration.FunctionArn, revisionId);
