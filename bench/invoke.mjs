@@ -47,8 +47,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { strToU8, zipSync } from 'fflate';
 import postgres from 'postgres';
+import { cleanups, cleanup, interrupted, signalExitCodes, checkInterrupted, sleep, round, zipOf, percentile, gitState, describeError } from './support/harness.mjs';
 
 const root = new URL('../', import.meta.url);
 const built = {
@@ -109,53 +109,12 @@ const targets = {
 // ---------------------------------------------------------------------------
 // Cleanup: on the normal path, on an error and on SIGINT/SIGTERM.
 
-const cleanups = [];
-let cleaning;
-function cleanup() {
-  cleaning ??= (async () => {
-    for (const step of cleanups.reverse()) {
-      try {
-        await step();
-      } catch (error) {
-        console.error(`cleanup: ${error instanceof Error ? error.message : error}`);
-      }
-    }
-  })();
-  return cleaning;
-}
-let interrupted;
-const signalExitCodes = { SIGINT: 130, SIGTERM: 143 };
-for (const signal of Object.keys(signalExitCodes)) {
-  // `on`, not `once`: signal-exit in the infrastructure code re-raises the signal when its listener is the last one left.
-  process.on(signal, () => {
-    if (interrupted) {
-      console.error(`${signal}: still stopping the cluster and the infrastructure…`);
-      return;
-    }
-    interrupted = signal;
-    console.error(`\n${signal}: stopping the cluster and the infrastructure…`);
-    void cleanup().finally(() => process.exit(signalExitCodes[signal]));
-  });
-}
-function checkInterrupted() {
-  if (interrupted) throw new Error(`interrupted by ${interrupted}`);
-}
 
 // ---------------------------------------------------------------------------
 // Helpers.
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const round = (value, digits = 0) => (Number.isFinite(value) ? Number(value.toFixed(digits)) : value);
 
-function zipOf(files) {
-  return zipSync(Object.fromEntries(Object.entries(files).map(([name, text]) => [name, strToU8(text)])));
-}
 
-/** Nearest-rank percentile of a sorted array. */
-function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
 
 function latencyStats(values) {
   const sorted = Float64Array.from(values).sort();
@@ -170,17 +129,7 @@ function latencyStats(values) {
   };
 }
 
-function gitState() {
-  const git = (...args) => spawnSync('git', args, { cwd: new URL('.', root), encoding: 'utf8' });
-  const head = git('rev-parse', 'HEAD');
-  if (head.status !== 0) return { commit: null, dirty: null };
-  return { commit: head.stdout.trim(), dirty: git('status', '--porcelain', '--untracked-files=no').stdout.trim() !== '' };
-}
 
-function describeError(error) {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
-}
 
 /** Postgres, NATS and Temporal: URLs from the environment, else throw-away local servers. */
 async function startInfra() {

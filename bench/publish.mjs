@@ -18,13 +18,12 @@
 // database and NATS prefix are used on them), else throw-away local servers
 // from libs/cluster (ephemeral mode). HEARTH_BENCH_PUBLISHES sets the number of
 // Node.js publishes, the cold one included (default 8).
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { strToU8, zipSync } from 'fflate';
 import postgres from 'postgres';
+import { cleanups, cleanup, interrupted, signalExitCodes, checkInterrupted, sleep, round, zipOf, percentile, median, gitState, describeError } from './support/harness.mjs';
 
 const root = new URL('../', import.meta.url);
 const built = {
@@ -62,70 +61,14 @@ const role = 'arn:aws:iam::000000000000:role/hearth-bench';
 // ---------------------------------------------------------------------------
 // Cleanup: on the normal path, on an error and on SIGINT/SIGTERM.
 
-const cleanups = [];
-let cleaning;
-function cleanup() {
-  cleaning ??= (async () => {
-    for (const step of cleanups.reverse()) {
-      try {
-        await step();
-      } catch (error) {
-        console.error(`cleanup: ${error instanceof Error ? error.message : error}`);
-      }
-    }
-  })();
-  return cleaning;
-}
-/** The signal that interrupted the run, if one did. */
-let interrupted;
-const signalExitCodes = { SIGINT: 130, SIGTERM: 143 };
-for (const signal of Object.keys(signalExitCodes)) {
-  // `on`, not `once`: a library in the infrastructure code (signal-exit) re-raises the signal
-  // when its own listener is the last one left, which would kill us before the cleanup ends.
-  process.on(signal, () => {
-    if (interrupted) {
-      console.error(`${signal}: still stopping the cluster and the infrastructure…`);
-      return;
-    }
-    interrupted = signal;
-    console.error(`\n${signal}: stopping the cluster and the infrastructure…`);
-    void cleanup().finally(() => process.exit(signalExitCodes[signal]));
-  });
-}
-/** Throws once a signal has asked the run to stop. */
-function checkInterrupted() {
-  if (interrupted) throw new Error(`interrupted by ${interrupted}`);
-}
 
 // ---------------------------------------------------------------------------
 // Helpers.
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const round = (value, digits = 0) => (Number.isFinite(value) ? Number(value.toFixed(digits)) : value);
 
-function zipOf(files) {
-  return zipSync(Object.fromEntries(Object.entries(files).map(([name, text]) => [name, strToU8(text)])));
-}
 
-/** Nearest-rank percentile of a sorted array. */
-function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
 
-function median(sorted) {
-  if (sorted.length === 0) return NaN;
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
-/** The checked-out commit and whether the tree has changes, when this is a git checkout. */
-function gitState() {
-  const git = (...args) => spawnSync('git', args, { cwd: new URL('.', root), encoding: 'utf8' });
-  const head = git('rev-parse', 'HEAD');
-  if (head.status !== 0) return { commit: null, dirty: null };
-  return { commit: head.stdout.trim(), dirty: git('status', '--porcelain', '--untracked-files=no').stdout.trim() !== '' };
-}
 
 /** Count, median, nearest-rank p90, min and max of the rows' `ms`. */
 function stats(rows) {
@@ -133,10 +76,6 @@ function stats(rows) {
   return { samples: sorted.length, medianMs: round(median(sorted), 1), p90Ms: percentile(sorted, 90), minMs: sorted[0] ?? NaN, maxMs: sorted.at(-1) ?? NaN };
 }
 
-function describeError(error) {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
-}
 
 /** Postgres, NATS and Temporal: URLs from the environment, else throw-away local servers. */
 async function startInfra() {

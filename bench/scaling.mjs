@@ -43,9 +43,9 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { spawnSync } from 'node:child_process';
 import { strToU8, zipSync } from 'fflate';
 import postgres from 'postgres';
+import { cleanups, cleanup, interrupted, signalExitCodes, checkInterrupted, sleep, round, percentile, gitState, describeError } from './support/harness.mjs';
 
 const root = new URL('../', import.meta.url);
 const built = {
@@ -99,52 +99,9 @@ const plan = {
 // ---------------------------------------------------------------------------
 // Cleanup: on the normal path, on an error and on SIGINT/SIGTERM.
 
-const cleanups = [];
-let cleaning;
-function cleanup() {
-  cleaning ??= (async () => {
-    for (const step of cleanups.reverse()) {
-      try {
-        await step();
-      } catch (error) {
-        console.error(`cleanup: ${error instanceof Error ? error.message : error}`);
-      }
-    }
-  })();
-  return cleaning;
-}
-let interrupted;
-const signalExitCodes = { SIGINT: 130, SIGTERM: 143 };
-for (const signal of Object.keys(signalExitCodes)) {
-  process.on(signal, () => {
-    if (interrupted) {
-      console.error(`${signal}: still stopping the cluster and the infrastructure…`);
-      return;
-    }
-    interrupted = signal;
-    console.error(`\n${signal}: stopping the cluster and the infrastructure…`);
-    void cleanup().finally(() => process.exit(signalExitCodes[signal]));
-  });
-}
-function checkInterrupted() {
-  if (interrupted) throw new Error(`interrupted by ${interrupted}`);
-}
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const round = (value, digits = 0) => (Number.isFinite(value) ? Number(value.toFixed(digits)) : value);
-const describeError = (error) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
-function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
 
-function gitState() {
-  const git = (...args) => spawnSync('git', args, { cwd: new URL('.', root), encoding: 'utf8' });
-  const head = git('rev-parse', 'HEAD');
-  if (head.status !== 0) return { commit: null, dirty: null };
-  return { commit: head.stdout.trim(), dirty: git('status', '--porcelain', '--untracked-files=no').stdout.trim() !== '' };
-}
 
 /** Postgres, NATS and Temporal: URLs from the environment, else throw-away local servers. */
 async function startInfra() {
