@@ -92,6 +92,17 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
+/** Polls GetFunctionScalingConfig until Requested is gone (the fleet converged); 60-s deadline. */
+async function appliedConfig(functionName: string, qualifier: string) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const config = await lambda.send(new GetFunctionScalingConfigCommand({ FunctionName: functionName, Qualifier: qualifier }));
+    if (config.RequestedFunctionScalingConfig === undefined) return config;
+    if (Date.now() > deadline) throw new Error(`${functionName}:${qualifier} did not converge: ${JSON.stringify(config)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 describe('FunctionScalingConfig', () => {
   let providerArn: string;
   let functionArn: string;
@@ -132,15 +143,25 @@ describe('FunctionScalingConfig', () => {
     expect(absent).toMatchObject({ name: 'ResourceNotFoundException', message: `Function not found: ${functionArn}:9` });
   });
 
-  it('applies a pair of min 1 and max 5', async () => {
+  it('shows a pair as Requested until the fleet is within it, then as Applied', async () => {
     const put = await lambda.send(
-      new PutFunctionScalingConfigCommand({ FunctionName: 'scaled-fn', Qualifier: '1', FunctionScalingConfig: { MinExecutionEnvironments: 1, MaxExecutionEnvironments: 5 } }),
+      new PutFunctionScalingConfigCommand({ FunctionName: 'scaled-fn', Qualifier: '1', FunctionScalingConfig: { MinExecutionEnvironments: 5, MaxExecutionEnvironments: 5 } }),
     );
     expect(put.$metadata.httpStatusCode).toBe(202);
     expect(put.FunctionState).toBe('Active');
-    const config = await lambda.send(new GetFunctionScalingConfigCommand({ FunctionName: 'scaled-fn', Qualifier: '1' }));
-    expect(config.AppliedFunctionScalingConfig).toEqual({ MinExecutionEnvironments: 1, MaxExecutionEnvironments: 5 });
-    expect(config.RequestedFunctionScalingConfig).toBeUndefined();
+    // Three EEs run; five are asked for: Requested until the scaler has brought two more up.
+    const requested = await lambda.send(new GetFunctionScalingConfigCommand({ FunctionName: 'scaled-fn', Qualifier: '1' }));
+    expect(requested.AppliedFunctionScalingConfig).toEqual({ MinExecutionEnvironments: 3 });
+    expect(requested.RequestedFunctionScalingConfig).toEqual({ MinExecutionEnvironments: 5, MaxExecutionEnvironments: 5 });
+    const applied = await appliedConfig('scaled-fn', '1');
+    expect(applied.AppliedFunctionScalingConfig).toEqual({ MinExecutionEnvironments: 5, MaxExecutionEnvironments: 5 });
+    expect((await readyOf(providerArn, 'scaled-fn')).length).toBe(5);
+
+    // Five Ready are within 1–5 already: applied at the scaler's next step.
+    await lambda.send(
+      new PutFunctionScalingConfigCommand({ FunctionName: 'scaled-fn', Qualifier: '1', FunctionScalingConfig: { MinExecutionEnvironments: 1, MaxExecutionEnvironments: 5 } }),
+    );
+    expect((await appliedConfig('scaled-fn', '1')).AppliedFunctionScalingConfig).toEqual({ MinExecutionEnvironments: 1, MaxExecutionEnvironments: 5 });
   });
 
   it('deactivates on 0/0: Deactivating → Deactivated, environments gone, instances released, invocations refused', async () => {
@@ -191,6 +212,7 @@ describe('FunctionScalingConfig', () => {
         }),
       );
       expect(put).toEqual({ FunctionState: 'Active' });
+      await appliedConfig('scaled-fn', '1');
       const got = await callUnary(client, client.getFunctionScalingConfig, api.GetFunctionScalingConfigRequest.fromPartial({ FunctionName: 'scaled-fn', Qualifier: '1' }));
       expect(got).toMatchObject({
         FunctionArn: `${functionArn}:1`,

@@ -19,9 +19,14 @@ import {
   CreateFunctionCommand,
   GetCapacityProviderCommand,
   GetFunctionConfigurationCommand,
+  GetFunctionScalingConfigCommand,
   InvokeCommand,
   LambdaClient,
+  PutFunctionScalingConfigCommand,
+  UpdateCapacityProviderCommand,
 } from '@aws-sdk/client-lambda';
+import { callUnary, createClient } from '@hearth/grpc';
+import { instanceManager } from '@hearth/proto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +40,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 let cluster: TestCluster;
 let lambda: LambdaClient;
 let nats: NatsConnection;
+let instancesClient: instanceManager.InstanceManagerServiceClient;
 
 const handler = `
 export const handler = async (event) => {
@@ -66,13 +72,13 @@ function readyCounter(functionArn: string) {
 }
 
 /** Callers that invoke in a loop until stopped, counting the answers. */
-function load(functionName: string, callers: number) {
+function load(functionName: string, callers: number, qualifier = '1') {
   const counts = { ok: 0, throttled: 0, failed: 0, failures: [] as string[] };
   let running = true;
   const caller = async () => {
     while (running) {
       try {
-        const output = await lambda.send(new InvokeCommand({ FunctionName: functionName, Qualifier: '1', Payload: Buffer.from(JSON.stringify({ sleepMs: 300 })) }));
+        const output = await lambda.send(new InvokeCommand({ FunctionName: functionName, Qualifier: qualifier, Payload: Buffer.from(JSON.stringify({ sleepMs: 300 })) }));
         if (output.StatusCode === 200 && output.FunctionError === undefined) counts.ok += 1;
         else {
           counts.failed += 1;
@@ -113,12 +119,14 @@ beforeAll(async () => {
   });
   lambda = new LambdaClient({ endpoint: cluster.httpEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
   nats = await connect({ servers: cluster.infra.natsUrl });
+  instancesClient = createClient(instanceManager.InstanceManagerServiceClient, cluster.grpcEndpoints['instance-manager']);
 }, 180_000);
 
 afterAll(async () => {
   // HEARTH_TEST_KEEP_LOGS=<dir> keeps the cluster's service logs (the scaler's decisions) after the run.
   if (process.env.HEARTH_TEST_KEEP_LOGS && cluster) cpSync(cluster.logsDir, process.env.HEARTH_TEST_KEEP_LOGS, { recursive: true });
   await nats?.close();
+  instancesClient?.close();
   lambda?.destroy();
   await cluster?.stop();
 });
@@ -210,4 +218,115 @@ describe('scaling', () => {
     expect(figures.failures).toEqual([]);
     expect(heavy.counts.ok).toBeGreaterThan(0);
   });
+});
+
+/** Polls `read` every 200 ms until `done` accepts its value; throws with the last value after `timeoutMs`. */
+async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
+    await sleep(200);
+  }
+}
+
+describe('limits', () => {
+  it(
+    'holds a version within its max and its provider\'s MaxVCpuCount (saying why), and applies UpdateCapacityProvider and scaling configs live',
+    { timeout: 300_000 },
+    async () => {
+      const { CapacityProvider } = await lambda.send(
+        new CreateCapacityProviderCommand({
+          CapacityProviderName: 'limits',
+          VpcConfig: { SubnetIds: ['subnet-zone1', 'subnet-zone2', 'subnet-zone3'], SecurityGroupIds: [] },
+          PermissionsConfig: { CapacityProviderOperatorRoleArn: role },
+        }),
+      );
+      const providerArn = CapacityProvider!.CapacityProviderArn!;
+      await until('provider state', async () => (await lambda.send(new GetCapacityProviderCommand({ CapacityProviderName: 'limits' }))).CapacityProvider?.State, (state) => state === 'Active', 10_000);
+      await lambda.send(
+        new CreateFunctionCommand({
+          FunctionName: 'limited-fn',
+          Runtime: 'nodejs20.x',
+          Handler: 'index.handler',
+          Role: role,
+          Timeout: 5,
+          Code: { ZipFile: zipSync({ 'index.mjs': strToU8(handler) }) },
+          Publish: true,
+          CapacityProviderConfig: {
+            LambdaManagedInstancesCapacityProviderConfig: { CapacityProviderArn: providerArn, PerExecutionEnvironmentMaxConcurrency: 2 },
+          },
+        }),
+      );
+      const configuration = await until(
+        'limited-fn:1',
+        () => lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'limited-fn', Qualifier: '1' })),
+        (read) => read.State !== 'Pending',
+        90_000,
+      );
+      expect(configuration.State).toBe('Active');
+      const counter = readyCounter(configuration.FunctionArn!);
+      const scalingConfig = () => lambda.send(new GetFunctionScalingConfigCommand({ FunctionName: 'limited-fn', Qualifier: '1' }));
+
+      // 1. A max of 4: Requested until the fleet is within it (it already is: 3 Ready), then Applied.
+      await lambda.send(
+        new PutFunctionScalingConfigCommand({ FunctionName: 'limited-fn', Qualifier: '1', FunctionScalingConfig: { MinExecutionEnvironments: 3, MaxExecutionEnvironments: 4 } }),
+      );
+      const applied = await until('scaling config', scalingConfig, (read) => read.RequestedFunctionScalingConfig === undefined, 30_000);
+      expect(applied.AppliedFunctionScalingConfig).toEqual({ MinExecutionEnvironments: 3, MaxExecutionEnvironments: 4 });
+
+      // Load that wants far more than 4 EEs: the version grows to its max and no further.
+      const heavy = load('limited-fn', 16);
+      let peak = 0;
+      const watchPeak = setInterval(() => (peak = Math.max(peak, counter.ready())), 100);
+      try {
+        await until('Ready EEs at max', async () => counter.ready(), (ready) => ready === 4, 60_000);
+        await sleep(4_000);
+        expect(peak).toBe(4);
+
+        // 2. Raise the max, but cut MaxVCpuCount to the vCPUs the provider runs now: the provider's limit binds
+        //    and the version says why. Both changes reach the scaler at once, not after its 30-s cache.
+        const { instances: running } = await callUnary(instancesClient, instancesClient.listInstances, { capacityProviderArn: providerArn, includeTerminated: false });
+        const vCpusNow = running.reduce((sum, instance) => sum + instance.vcpus, 0);
+        await lambda.send(new UpdateCapacityProviderCommand({ CapacityProviderName: 'limits', CapacityProviderScalingConfig: { MaxVCpuCount: vCpusNow } }));
+        await lambda.send(
+          new PutFunctionScalingConfigCommand({ FunctionName: 'limited-fn', Qualifier: '1', FunctionScalingConfig: { MinExecutionEnvironments: 3, MaxExecutionEnvironments: 40 } }),
+        );
+        const limited = await until(
+          'version reason',
+          () => lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'limited-fn', Qualifier: '1' })),
+          (read) => read.StateReasonCode === 'CapacityProviderScalingLimitExceeded',
+          30_000,
+        );
+        expect(limited.State).toBe('Active');
+        expect(limited.StateReason).toContain(`MaxVCpuCount (${vCpusNow} vCPUs)`);
+        const cappedReady = counter.ready();
+        await sleep(3_000);
+        const { instances: capped } = await callUnary(instancesClient, instancesClient.listInstances, { capacityProviderArn: providerArn, includeTerminated: false });
+        expect(capped.reduce((sum, instance) => sum + instance.vcpus, 0)).toBeLessThanOrEqual(vCpusNow);
+        // Still Requested: the fleet cannot reach what the load and the new max ask for… but min 3–max 40 holds the Ready EEs.
+        expect(counter.ready()).toBeGreaterThanOrEqual(cappedReady);
+
+        // 3. Raise MaxVCpuCount: the version grows past the old limit and the reason goes.
+        await lambda.send(new UpdateCapacityProviderCommand({ CapacityProviderName: 'limits', CapacityProviderScalingConfig: { MaxVCpuCount: 400 } }));
+        const grown = await until('Ready EEs past the limit', async () => counter.ready(), (ready) => ready > Math.max(4, cappedReady), 60_000);
+        expect(grown).toBeGreaterThan(4);
+        await until(
+          'version reason cleared',
+          () => lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'limited-fn', Qualifier: '1' })),
+          (read) => read.StateReasonCode === undefined,
+          60_000,
+        );
+      } finally {
+        clearInterval(watchPeak);
+        await heavy.stop();
+        counter.stop();
+      }
+      expect(heavy.counts.failures).toEqual([]);
+      expect(heavy.counts.ok).toBeGreaterThan(0);
+      // The limited stretch throttled what was beyond the capacity.
+      expect(heavy.counts.throttled).toBeGreaterThan(0);
+    },
+  );
 });

@@ -35,6 +35,10 @@ const fail = (Version: string): FunctionCommand => ({
   data: { FunctionName: 'fn1', Version, StateReasonCode: 'InsufficientCapacity', StateReason: 'boom' },
 });
 const complete = (Version: string): FunctionCommand => ({ type: 'CompleteVersionDeletion', data: { FunctionName: 'fn1', Version } });
+const report = (Version: string, ReadyEnvironments: number, Min: number, Max?: number, LimitReason?: string): FunctionCommand => ({
+  type: 'ReportVersionScaling',
+  data: { FunctionName: 'fn1', Version, ReadyEnvironments, Min, ...(Max === undefined ? {} : { Max }), ...(LimitReason === undefined ? {} : { LimitReason }) },
+});
 const put = (Qualifier: string | undefined, config?: Record<string, unknown>): FunctionCommand => ({
   type: 'PutFunctionScalingConfig',
   data: {
@@ -132,15 +136,30 @@ describe('PutFunctionScalingConfig', () => {
     expect(desiredEnvironmentsOf(version(activeV1, '1'))).toBe(3);
   });
 
-  it('applies a pair on an Active version at once; an unchanged Put appends nothing', () => {
-    const { events, state } = run([put('1', pair(1, 5)), put('1', pair(1, 5))], activeV1);
-    expect(events).toEqual([[{ type: 'FunctionScalingConfigPut', data: { Version: '1', Min: 1, Max: 5 } }], []]);
+  it('records a pair on an Active version as Requested until the scaler reports the fleet within it; an unchanged Put appends nothing', () => {
+    const { events, state } = run([put('1', pair(4, 5)), put('1', pair(4, 5))], activeV1);
+    expect(events).toEqual([[{ type: 'FunctionScalingConfigPut', data: { Version: '1', Min: 4, Max: 5 } }], []]);
     expect(version(state, '1').State).toBe('Active');
     expect(get(state, '1')).toEqual({
       FunctionArn: `${fnArn}:1`,
-      AppliedFunctionScalingConfig: { MinExecutionEnvironments: 1, MaxExecutionEnvironments: 5 },
+      AppliedFunctionScalingConfig: { MinExecutionEnvironments: 3 },
+      RequestedFunctionScalingConfig: { MinExecutionEnvironments: 4, MaxExecutionEnvironments: 5 },
     });
-    expect(desiredEnvironmentsOf(version(state, '1'))).toBe(1);
+    expect(desiredEnvironmentsOf(version(state, '1'))).toBe(4);
+
+    // Not there yet (3 Ready of min 4), or a report about another config: nothing changes.
+    expect(run([report('1', 3, 4, 5), report('1', 4, 1, 5)], state).events).toEqual([[], []]);
+    const converged = run([report('1', 4, 4, 5), report('1', 4, 4, 5)], state);
+    expect(converged.events).toEqual([[{ type: 'FunctionScalingConfigApplied', data: { Version: '1', Min: 4, Max: 5 } }], []]);
+    expect(get(converged.state, '1')).toEqual({
+      FunctionArn: `${fnArn}:1`,
+      AppliedFunctionScalingConfig: { MinExecutionEnvironments: 4, MaxExecutionEnvironments: 5 },
+    });
+  });
+
+  it('ignores reports on a version that is not Active', () => {
+    expect(run([report('1', 3, 3)], pendingV1).events).toEqual([[]]);
+    expect(run([report('1', 3, 3, undefined, 'limited')], pendingV1).events).toEqual([[]]);
   });
 
   it('shows Requested while a Pending version has not converged, Applied once Active', () => {
@@ -174,6 +193,30 @@ describe('PutFunctionScalingConfig', () => {
   it('refuses a version being deleted', () => {
     const deleting = run([{ type: 'DeleteFunction', data: { request: { FunctionName: 'fn1', Qualifier: '1' } } }], activeV1).state;
     expectError(() => run([put('1', pair(1, 5))], deleting), ResourceConflictException, stateConflict('Deleting'));
+  });
+});
+
+describe('capacity limit reason', () => {
+  const reason = "The capacity provider's MaxVCpuCount (12 vCPUs) limits this version to 6 execution environments of the 9 its load asks for";
+
+  it('sets CapacityProviderScalingLimitExceeded on an Active version while the limit binds, clears it after', () => {
+    const limited = run([report('1', 6, 3, undefined, reason), report('1', 6, 3, undefined, reason)], activeV1);
+    expect(limited.events).toEqual([
+      [{ type: 'FunctionVersionScalingLimited', data: { Version: '1', StateReasonCode: 'CapacityProviderScalingLimitExceeded', StateReason: reason } }],
+      [],
+    ]);
+    expect(version(limited.state, '1')).toMatchObject({ State: 'Active', StateReasonCode: 'CapacityProviderScalingLimitExceeded', StateReason: reason });
+    // Still invocable: the limit throttles what is beyond it, nothing else.
+    expect(resolveInvocationQualifier(limited.state, 'fn1', '1', scope).Version).toBe('1');
+
+    const cleared = run([report('1', 6, 3), report('1', 6, 3)], limited.state);
+    expect(cleared.events).toEqual([[{ type: 'FunctionVersionScalingLimitCleared', data: { Version: '1' } }], []]);
+    expect(version(cleared.state, '1').StateReasonCode).toBeUndefined();
+    expect(version(cleared.state, '1').StateReason).toBeUndefined();
+  });
+
+  it('refuses a negative Ready count', () => {
+    expectError(() => run([report('1', -1, 3)], activeV1), InvalidParameterValueException, 'ReadyEnvironments -1 is out of range (allowed: 0–1000000)');
   });
 });
 
@@ -249,7 +292,10 @@ describe('propagation', () => {
   const latestPublished = run([create, publish({ PublishTo: 'LATEST_PUBLISHED' }), activate('$LATEST.PUBLISHED')]).state;
 
   it('a $LATEST.PUBLISHED config carries over to its next republish', () => {
-    const { state } = run([put('$LATEST.PUBLISHED', pair(1, 6)), updateCode, publish({ PublishTo: 'LATEST_PUBLISHED' })], latestPublished);
+    const { state } = run(
+      [put('$LATEST.PUBLISHED', pair(1, 6)), report('$LATEST.PUBLISHED', 3, 1, 6), updateCode, publish({ PublishTo: 'LATEST_PUBLISHED' })],
+      latestPublished,
+    );
     expect(version(state, '$LATEST.PUBLISHED')).toMatchObject({ State: 'Active', LastUpdateStatus: 'InProgress', scalingConfig: { Min: 1, Max: 6 } });
     expect(desiredEnvironmentsOf(version(state, '$LATEST.PUBLISHED'))).toBe(1);
     expect(get(state, '$LATEST.PUBLISHED').AppliedFunctionScalingConfig).toEqual({ MinExecutionEnvironments: 1, MaxExecutionEnvironments: 6 });
@@ -265,7 +311,7 @@ describe('propagation', () => {
   });
 
   it('a config on a numbered version does not carry to new versions', () => {
-    const { state } = run([put('1', pair(1, 2)), updateCode, publish(), activate('2')], activeV1);
+    const { state } = run([put('1', pair(1, 2)), report('1', 2, 1, 2), updateCode, publish(), activate('2')], activeV1);
     expect(get(state, '2')).toEqual({ FunctionArn: `${fnArn}:2`, AppliedFunctionScalingConfig: { MinExecutionEnvironments: 3 } });
     expect(desiredEnvironmentsOf(version(state, '2'))).toBe(3);
     expect(get(state, '1').AppliedFunctionScalingConfig).toEqual({ MinExecutionEnvironments: 1, MaxExecutionEnvironments: 2 });

@@ -232,6 +232,11 @@ export class ExecutionEnvironment {
     return this.broker.rejectedTotal;
   }
 
+  /** Invocations this EE admitted since it began. */
+  get admittedTotal(): number {
+    return this.broker.admittedTotal;
+  }
+
   /** Invocations refused by reason, timed out, and completed by the runtime, since the EE began. */
   get stats(): BrokerStats {
     return this.broker.stats;

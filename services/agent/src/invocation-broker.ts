@@ -154,6 +154,7 @@ export class InvocationBroker {
   private closedWith: string | undefined;
   private readonly rejected: Record<string, number> = {};
   private rejectedCount = 0;
+  private admittedCount = 0;
   private timedOut = 0;
   private completed = 0;
   private peak = 0;
@@ -187,6 +188,11 @@ export class InvocationBroker {
   /** Invocations refused at admission since the broker began, all reasons. */
   get rejectedTotal(): number {
     return this.rejectedCount;
+  }
+
+  /** Invocations admitted since the broker began. */
+  get admittedTotal(): number {
+    return this.admittedCount;
   }
 
   get stats(): BrokerStats {
@@ -233,6 +239,7 @@ export class InvocationBroker {
       return decision;
     }
     const entry = new Entry(invocation, sink, this.now());
+    this.admittedCount += 1;
     this.entries.set(invocation.requestId, entry);
     if (this.entries.size > this.peak) this.peak = this.entries.size;
     entry.timer = setTimeout(expireEntry, Math.max(0, invocation.deadlineMs - entry.admittedAt), this, entry);

@@ -32,6 +32,12 @@ export interface EnvironmentLoadReport {
   memoryMiB: number;
   /** Invocations refused by this EE since the previous report, any reason. */
   rejectedSinceLastReport: number;
+  /**
+   * Invocations admitted by this EE since the previous report. With the
+   * rejections it tells the scaler how much demand it turned away, measured
+   * rather than estimated.
+   */
+  admittedSinceLastReport: number;
 }
 
 /** What an agent publishes on `instance.<instanceId>.load`. */
@@ -79,6 +85,8 @@ export interface ReportedEnvironment {
   readonly memoryMiB: number;
   /** Refusals since the EE began, all reasons. */
   readonly rejectedTotal: number;
+  /** Admissions since the EE began. */
+  readonly admittedTotal: number;
 }
 
 /** What a report reads of the instance. */
@@ -128,8 +136,9 @@ const clampPercent = (value: number): number => Math.min(100, Math.max(0, round1
 export function startLoadReports(options: LoadReportOptions): LoadReports {
   const subject = loadReportSubject(options.instance.instanceId);
   const clock = options.now ?? Date.now;
-  /** Per EE id, its rejectedTotal at the previous published report. */
+  /** Per EE id, its rejectedTotal and admittedTotal at the previous published report. */
   const reportedRejections = new Map<string, number>();
+  const reportedAdmissions = new Map<string, number>();
   let stopped = false;
   let immediate: NodeJS.Immediate | undefined;
   let failures = 0;
@@ -144,8 +153,11 @@ export function startLoadReports(options: LoadReportOptions): LoadReports {
         if (state === undefined) continue;
         const total = environment.rejectedTotal;
         const rejected = total - (reportedRejections.get(environment.id) ?? 0);
+        const admittedTotal = environment.admittedTotal;
+        const admitted = admittedTotal - (reportedAdmissions.get(environment.id) ?? 0);
         seen.add(environment.id);
         reportedRejections.set(environment.id, total);
+        reportedAdmissions.set(environment.id, admittedTotal);
         const entry: EnvironmentLoadReport = {
           environmentId: environment.id,
           functionName: environment.functionName,
@@ -157,12 +169,14 @@ export function startLoadReports(options: LoadReportOptions): LoadReports {
           cpuPercent: round1(environment.cpuPercent),
           memoryMiB: round1(environment.memoryMiB),
           rejectedSinceLastReport: rejected,
+          admittedSinceLastReport: admitted,
         };
         if (environment.revisionId !== undefined) entry.revisionId = environment.revisionId;
         environments.push(entry);
       }
     }
     for (const id of reportedRejections.keys()) if (!seen.has(id)) reportedRejections.delete(id);
+    for (const id of reportedAdmissions.keys()) if (!seen.has(id)) reportedAdmissions.delete(id);
     return {
       instanceId: instance.instanceId,
       agentAddress: options.agentAddress,

@@ -57,6 +57,7 @@ describe('load reports', () => {
       inFlight: 0,
       maxConcurrency: 3,
       rejectedSinceLastReport: 0,
+      admittedSinceLastReport: 0,
     });
 
     // Three in flight and one refused.
@@ -70,6 +71,9 @@ describe('load reports', () => {
     // The refusal is counted in exactly one report.
     const refusals = reports.map(({ report }) => entryOf(report, spec.environmentId)?.rejectedSinceLastReport ?? 0);
     expect(refusals.reduce((sum, n) => sum + n, 0)).toBe(1);
+    // And the three admissions, each in exactly one report.
+    const admissions = reports.map(({ report }) => entryOf(report, spec.environmentId)?.admittedSinceLastReport ?? 0);
+    expect(admissions.reduce((sum, n) => sum + n, 0)).toBe(3);
     // Periodic reports come at the interval.
     const gaps = busy.slice(1).map(({ report }, i) => report.at - busy[i]!.report.at);
     for (const gap of gaps) {

@@ -119,6 +119,15 @@ export function grpcServices(plane: ControlPlane, invoker: Invoker, logger: Logg
             ),
           }),
           completeTeardown: async (request) => ({ state: await plane.completeTeardown(request.functionName, request.version) }),
+          reportVersionScaling: async (request) => ({
+            state: await plane.reportVersionScaling(request.functionName, {
+              Version: request.version,
+              ReadyEnvironments: request.readyEnvironments,
+              Min: request.minEnvironments,
+              ...(request.maxEnvironments === undefined ? {} : { Max: request.maxEnvironments }),
+              ...(request.limitReason ? { LimitReason: request.limitReason } : {}),
+            }),
+          }),
         },
         logger,
       ),

@@ -1,9 +1,11 @@
 /**
  * What the scaler reads from the control plane, cached: a version's state,
  * provider, EE size and FunctionScalingConfig; a provider's CPU target,
- * MaxVCpuCount and instance size. Values are refreshed after the TTL (30 s);
- * a refresh that fails keeps the previous value, so a restarting api does not
- * stop scaling.
+ * MaxVCpuCount and instance size. Values are refreshed after the TTL (30 s),
+ * or at once when the control plane's events say they changed
+ * (config-changes.ts: UpdateCapacityProvider and PutFunctionScalingConfig apply
+ * live); a refresh that fails keeps the previous value, so a restarting api
+ * does not stop scaling.
  */
 import { callUnary, createClient } from '@hearth/grpc';
 import { api, instanceManager } from '@hearth/proto';
@@ -21,6 +23,10 @@ export interface VersionSettings {
   readonly limitsFrom: 'scaling-config' | 'defaults';
   /** One EE's vCPUs and memory. */
   readonly environment: Size;
+  /** A Requested scaling config the fleet has not confirmed yet (Applied differs): the scaler reports when it converges. */
+  readonly awaitingApply: boolean;
+  /** The version's StateReasonCode says its provider's MaxVCpuCount limits it. */
+  readonly limited: boolean;
 }
 
 /** A capacity provider as the scaler needs it. */
@@ -43,8 +49,19 @@ export interface ControlPlane {
   provider(capacityProviderArn: string): Promise<ProviderSettings>;
 }
 
+/** Dropping cached reads when the control plane says they changed (its events on NATS). */
+export interface ControlPlaneCache {
+  /** Every cached version of a function is read again at its next use. */
+  forgetFunction(functionName: string): void;
+  /** A capacity provider (by name) is read again at its next use. */
+  forgetProvider(capacityProviderName: string): void;
+}
+
 /** How long a version's settings are cached while it is not Active. */
 const notActiveTtlMs = 1_000;
+
+/** The StateReasonCode of a version its provider's MaxVCpuCount limits. */
+export const capacityLimitReasonCode = 'CapacityProviderScalingLimitExceeded';
 
 /** LMI's default MaxVCpuCount. */
 const defaultMaxVCpuCount = 400;
@@ -85,6 +102,10 @@ export function cachedReads<T>(
     delete(key: string): void {
       entries.delete(key);
     },
+    /** Forgets every key the predicate accepts; a read in flight for one is kept (it started before the change, so it may be stale, but a newer event forgets it again). */
+    deleteWhere(predicate: (key: string) => boolean): void {
+      for (const [key, entry] of entries) if (!entry.pending && predicate(key)) entries.delete(key);
+    },
     get size(): number {
       return entries.size;
     },
@@ -105,7 +126,12 @@ export function limitsOf(config: api.FunctionScalingConfig | undefined): { minEn
 }
 
 /** Reads over gRPC: the api's FunctionService and CapacityProviderService, and the instance-manager. */
-export function connectControlPlane(options: { apiAddress: string; instanceManagerAddress: string; ttlMs: number; logger: Logger }): ControlPlane & { close(): void } {
+export function connectControlPlane(options: {
+  apiAddress: string;
+  instanceManagerAddress: string;
+  ttlMs: number;
+  logger: Logger;
+}): ControlPlane & ControlPlaneCache & { close(): void } {
   const functions = createClient(api.FunctionServiceClient, options.apiAddress);
   const providers = createClient(api.CapacityProviderServiceClient, options.apiAddress);
   const instances = createClient(instanceManager.InstanceManagerServiceClient, options.instanceManagerAddress);
@@ -127,6 +153,8 @@ export function connectControlPlane(options: { apiAddress: string; instanceManag
         }),
       ]);
       const limits = limitsOf(scaling?.RequestedFunctionScalingConfig ?? scaling?.AppliedFunctionScalingConfig);
+      // The api answers Requested only while it differs from Applied.
+      const awaitingApply = scaling?.RequestedFunctionScalingConfig !== undefined;
       const managed = configuration.CapacityProviderConfig?.LambdaManagedInstancesCapacityProviderConfig;
       const ratio = managed?.ExecutionEnvironmentMemoryGiBPerVCpu ?? 2;
       return {
@@ -137,6 +165,8 @@ export function connectControlPlane(options: { apiAddress: string; instanceManag
         limitsFrom: limits ? 'scaling-config' : 'defaults',
         // As placement's vcpusOf: memory in GiB over the memory-per-vCPU ratio, at least 1.
         environment: { vCpus: Math.max(1, configuration.MemorySize / 1024 / ratio), memoryMiB: configuration.MemorySize },
+        awaitingApply,
+        limited: configuration.StateReasonCode === capacityLimitReasonCode,
       };
     },
     // A version that is not Active yet (publishing: its EEs report Ready before it is Active) is read again
@@ -170,6 +200,12 @@ export function connectControlPlane(options: { apiAddress: string; instanceManag
   return {
     version: (ref) => versions.get(JSON.stringify({ functionName: ref.functionName, version: ref.version })),
     provider: (arn) => providerReads.get(arn),
+    forgetFunction(functionName) {
+      versions.deleteWhere((key) => (JSON.parse(key) as VersionKey).functionName === functionName);
+    },
+    forgetProvider(capacityProviderName) {
+      providerReads.deleteWhere((arn) => arn === capacityProviderName || arn.endsWith(`:capacity-provider:${capacityProviderName}`));
+    },
     close() {
       functions.close();
       providers.close();

@@ -53,6 +53,7 @@ export function parseLoadReport(data: unknown): LoadReport | string {
     ...environment,
     cpuPercent: isCount(environment.cpuPercent) ? environment.cpuPercent : 0,
     rejectedSinceLastReport: isCount(environment.rejectedSinceLastReport) ? environment.rejectedSinceLastReport : 0,
+    ...(isCount(environment.admittedSinceLastReport) ? { admittedSinceLastReport: environment.admittedSinceLastReport } : {}),
   }));
   return { instanceId: report.instanceId, ...(isString(report.capacityProviderArn) ? { capacityProviderArn: report.capacityProviderArn } : {}), at: report.at, environments };
 }
@@ -63,12 +64,20 @@ export interface LoadSnapshot {
   readonly environments: ReadonlyArray<ReportedEnvironment & { readonly capacityProviderArn: string | undefined }>;
   /** Rejections per version (functionArn) summed over every report since the previous snapshot. */
   readonly rejected: ReadonlyMap<string, number>;
+  /**
+   * Admissions per version summed the same way, for the versions whose every
+   * entry since the previous snapshot carried them (agents older than the
+   * count leave a version out: its demand is estimated instead).
+   */
+  readonly admitted: ReadonlyMap<string, number>;
 }
 
 /** The latest report per instance, bounded; not thread-safe (one event loop). */
 export class LoadReportTable {
   private readonly latest = new Map<string, { report: LoadReport; receivedAt: number }>();
   private rejected = new Map<string, number>();
+  /** Admissions per version since the previous snapshot; NaN once an entry lacked the count. */
+  private admitted = new Map<string, number>();
   /** Reports dropped because they were malformed. */
   malformed = 0;
 
@@ -93,6 +102,7 @@ export class LoadReportTable {
       if (environment.rejectedSinceLastReport > 0) {
         this.rejected.set(environment.functionArn, (this.rejected.get(environment.functionArn) ?? 0) + environment.rejectedSinceLastReport);
       }
+      this.admitted.set(environment.functionArn, (this.admitted.get(environment.functionArn) ?? 0) + (environment.admittedSinceLastReport ?? Number.NaN));
     }
     // Re-inserted so the map's order is least recently reported first: the bound evicts the stalest.
     this.latest.delete(parsed.instanceId);
@@ -120,6 +130,8 @@ export class LoadReportTable {
     }
     const rejected = this.rejected;
     this.rejected = new Map();
-    return { environments, rejected };
+    const admitted = new Map([...this.admitted].filter(([, count]) => !Number.isNaN(count)));
+    this.admitted = new Map();
+    return { environments, rejected, admitted };
   }
 }

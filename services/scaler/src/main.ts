@@ -10,10 +10,13 @@
 import { connectBus } from '@hearth/bus';
 import { envString } from '@hearth/config';
 import { fleetTaskQueue } from '@hearth/fleet';
-import { runServiceMain } from '@hearth/grpc';
+import { callUnary, createClient, runServiceMain } from '@hearth/grpc';
+import { lifecycle } from '@hearth/proto';
+import { followConfigChanges } from './config-changes.js';
 import { connectControlPlane } from './control-plane.js';
 import { allLoadSubjects, LoadReportTable } from './load-reports.js';
 import { createScaler } from './scaler.js';
+import { createScalingReports } from './scaling-reports.js';
 import { loadScalerConfig } from './scaler-config.js';
 import { connectScalerWorkflows } from './workflows.js';
 
@@ -22,8 +25,9 @@ runServiceMain({
   async setup({ config, logger, onShutdown }) {
     const scalerConfig = loadScalerConfig();
     const reports = new LoadReportTable({ maxInstances: scalerConfig.maxInstances, maxAgeMs: scalerConfig.reportMaxAgeMs });
+    const apiAddress = envString('HEARTH_API_GRPC_ADDRESS', '127.0.0.1:50051');
     const controlPlane = connectControlPlane({
-      apiAddress: envString('HEARTH_API_GRPC_ADDRESS', '127.0.0.1:50051'),
+      apiAddress,
       instanceManagerAddress: envString('HEARTH_INSTANCE_MANAGER_GRPC_ADDRESS', '127.0.0.1:50053'),
       ttlMs: scalerConfig.configTtlMs,
       logger,
@@ -38,7 +42,16 @@ runServiceMain({
       reports.ingest(data);
     });
     onShutdown(() => subscription.unsubscribe());
-    const scaler = createScaler({ reports, controlPlane, workflows, logger, autoscaler: scalerConfig.autoscaler });
+    // UpdateCapacityProvider and PutFunctionScalingConfig reach the scaler at once, not after its cache TTL.
+    const stopFollowing = followConfigChanges({ nc: bus.nc, prefix: bus.prefix, cache: controlPlane, logger });
+    onShutdown(stopFollowing);
+    const lifecycleClient = createClient(lifecycle.FunctionLifecycleServiceClient, apiAddress);
+    onShutdown(() => lifecycleClient.close());
+    const scalingReports = createScalingReports({
+      reporter: { reportVersionScaling: (report) => callUnary(lifecycleClient, lifecycleClient.reportVersionScaling, report) },
+      logger,
+    });
+    const scaler = createScaler({ reports, controlPlane, workflows, logger, autoscaler: scalerConfig.autoscaler, scalingReports });
     scaler.start(scalerConfig.intervalMs);
     onShutdown(() => scaler.stop());
     return { intervalMs: scalerConfig.intervalMs, taskQueue };

@@ -11,7 +11,9 @@
  * 3. caps the desires of each capacity provider's versions to its MaxVCpuCount (capFleet);
  * 4. logs each decision with its inputs as one JSON line, and when the allowed
  *    EEs differ from the Ready ones and no fleet workflow of the version runs,
- *    starts `reconcileVersion` (scale out) or `scaleInVersion` (scale in).
+ *    starts `reconcileVersion` (scale out) or `scaleInVersion` (scale in);
+ * 5. tells the api when a version's Requested scaling config is reached and
+ *    when its provider's MaxVCpuCount limits it (scaling-reports.ts).
  *
  * Versions with no reports are left alone; versions no longer reported are
  * forgotten (and resumed from their Ready EEs when they come back).
@@ -31,6 +33,7 @@ import {
   type VersionObservation,
 } from './decisions/index.js';
 import type { LoadReportTable } from './load-reports.js';
+import type { ScalingReports } from './scaling-reports.js';
 import type { ScalerWorkflows } from './workflows.js';
 
 /** What the scaler needs. */
@@ -43,6 +46,8 @@ export interface ScalerDeps {
   autoscaler?: AutoscalerConfig;
   /** Clock, epoch ms. Default Date.now. */
   now?: () => number;
+  /** Where convergence and capacity-limit reports go (the api's lifecycle service); none: not reported. */
+  scalingReports?: Pick<ScalingReports, 'consider' | 'retain'>;
 }
 
 /** What one version's step did. */
@@ -89,7 +94,7 @@ export function createScaler(deps: ScalerDeps) {
   async function tick(): Promise<ScalerStep> {
     const at = now();
     const snapshot = deps.reports.snapshot();
-    const observations = observeVersions(snapshot.environments, { rejected: snapshot.rejected });
+    const observations = observeVersions(snapshot.environments, { rejected: snapshot.rejected, admitted: snapshot.admitted });
     const refs = new Map<string, { functionName: string; qualifier: string; capacityProviderArn: string | undefined }>();
     for (const environment of snapshot.environments) {
       if (!refs.has(environment.functionArn)) {
@@ -167,7 +172,7 @@ export function createScaler(deps: ScalerDeps) {
     }
 
     const versions = await Promise.all(
-      stepped.map(async ({ version, settings, decision, observation }): Promise<VersionStep> => {
+      stepped.map(async ({ version, settings, provider, decision, observation }): Promise<VersionStep> => {
         const ref = refs.get(version)!;
         const cap = allowed.get(version);
         const target = cap?.allowed ?? decision.desired;
@@ -217,9 +222,11 @@ export function createScaler(deps: ScalerDeps) {
           },
           'scaling decision',
         );
+        await deps.scalingReports?.consider(result, settings, provider);
         return result;
       }),
     );
+    deps.scalingReports?.retain(new Set(versions.map((entry) => `${entry.functionName}:${entry.qualifier}`)));
     for (const { version, why } of skipped) {
       if (skipReasons.get(version) !== why) deps.logger.info({ event: 'scaler.skip', version, why }, 'version not scaled');
     }

@@ -29,7 +29,11 @@ function logs() {
 }
 
 /** One agent's report: `ees` EEs of fn:version, each with `inFlight` busy of `max` slots. */
-function report(instanceId: string, at: number, ees: Array<{ name?: string; version?: string; inFlight: number; max?: number; state?: string; rejected?: number; cpu?: number }>) {
+function report(
+  instanceId: string,
+  at: number,
+  ees: Array<{ name?: string; version?: string; inFlight: number; max?: number; state?: string; rejected?: number; admitted?: number; cpu?: number }>,
+) {
   return {
     instanceId,
     agentAddress: '127.0.0.1:1',
@@ -47,6 +51,7 @@ function report(instanceId: string, at: number, ees: Array<{ name?: string; vers
       cpuPercent: ee.cpu ?? 0,
       memoryMiB: 50,
       rejectedSinceLastReport: ee.rejected ?? 0,
+      ...(ee.admitted === undefined ? {} : { admittedSinceLastReport: ee.admitted }),
     })),
   };
 }
@@ -58,6 +63,8 @@ const version = (overrides: Partial<VersionSettings> = {}): VersionSettings => (
   maxEnvironments: Number.POSITIVE_INFINITY,
   limitsFrom: 'defaults',
   environment: { vCpus: 1, memoryMiB: 2048 },
+  awaitingApply: false,
+  limited: false,
   ...overrides,
 });
 const providerSettings = (overrides: Partial<ProviderSettings> = {}): ProviderSettings => ({
@@ -88,8 +95,24 @@ function harness(options: { version?: (ref: { functionName: string; version: str
     }),
   };
   const { logger, lines } = logs();
-  const scaler = createScaler({ reports, controlPlane, workflows, logger, now, autoscaler: { stableWindowMs: 10_000, burstWindowMs: 2_000, scaleDownDelayMs: 6_000 } });
+  const considered: Array<{ capReason?: string; allowed: number; desired: number; limited: boolean }> = [];
+  const scalingReports = {
+    consider: vi.fn(async (outcome: { capReason?: string; allowed: number; desired: number }, settings: VersionSettings) => {
+      considered.push({ capReason: outcome.capReason, allowed: outcome.allowed, desired: outcome.desired, limited: settings.limited });
+    }),
+    retain: vi.fn(),
+  };
+  const scaler = createScaler({
+    reports,
+    controlPlane,
+    workflows,
+    logger,
+    now,
+    autoscaler: { stableWindowMs: 10_000, burstWindowMs: 2_000, scaleDownDelayMs: 6_000 },
+    scalingReports,
+  });
   return {
+    considered,
     reports,
     controlPlane,
     workflows,
@@ -182,6 +205,8 @@ describe('scaler loop', () => {
     expect(step.versions[0]).toMatchObject({ ready: 5, allowed: 6, capReason: 'CapacityProviderScalingLimitExceeded' });
     expect(step.versions[0]!.desired).toBeGreaterThan(6);
     expect(h.started.reconcile[0]!.desiredEnvironments).toBe(6);
+    // The step's outcome goes to the reports, which tell the api the version is limited.
+    expect(h.considered).toEqual([{ capReason: 'CapacityProviderScalingLimitExceeded', allowed: 6, desired: step.versions[0]!.desired, limited: false }]);
   });
 
   it('leaves alone versions that are not Active, have no reports, or whose reports are stale', async () => {
@@ -228,6 +253,15 @@ describe('scaler loop', () => {
     expect(snapshot.environments).toHaveLength(1);
     expect(h.reports.snapshot().rejected.size).toBe(0);
     expect(typeof parseLoadReport(null)).toBe('string');
+  });
+
+  it('sums admissions like rejections, only for versions whose every entry carried them', () => {
+    const h = harness();
+    h.reports.ingest(report('i-a', h.now, [{ inFlight: 2, admitted: 10 }, { name: 'old', inFlight: 1, admitted: 4 }]));
+    h.reports.ingest(report('i-b', h.now + 250, [{ inFlight: 2, admitted: 5 }, { name: 'old', inFlight: 1 }]));
+    const snapshot = h.reports.snapshot();
+    expect([...snapshot.admitted]).toEqual([[arn('fn', '1'), 15]]);
+    expect(h.reports.snapshot().admitted.size).toBe(0);
   });
 
   it('bounds the report table', () => {

@@ -45,7 +45,7 @@ import {
   type UpdateFunctionEventInvokeConfigRequest,
 } from './event-invoke-config.js';
 import type { FunctionEvent, FunctionVersionPublished, PublishRequest } from './events.js';
-import { decidePutFunctionScalingConfig, type PutFunctionScalingConfigRequest } from './scaling-config.js';
+import { decidePutFunctionScalingConfig, decideReportVersionScaling, type PutFunctionScalingConfigRequest, type VersionScalingReport } from './scaling-config.js';
 import type {
   CreateFunctionRequest,
   DeleteFunctionRequest,
@@ -220,6 +220,13 @@ export type DeleteFunctionEventInvokeConfig = DomainCommand<
  */
 export type PutFunctionScalingConfig = DomainCommand<'PutFunctionScalingConfig', { readonly request: PutFunctionScalingConfigRequest }>;
 
+/**
+ * The scaler's report on an Active version after a step: confirms the
+ * Requested scaling config once the fleet is within it, and sets or clears
+ * the capacity-limit reason (see {@link decideReportVersionScaling}).
+ */
+export type ReportVersionScaling = DomainCommand<'ReportVersionScaling', VersionScalingReport & { readonly FunctionName: string }>;
+
 /** Every function command. */
 export type FunctionCommand =
   | CreateFunction
@@ -234,7 +241,8 @@ export type FunctionCommand =
   | PutFunctionEventInvokeConfig
   | UpdateFunctionEventInvokeConfig
   | DeleteFunctionEventInvokeConfig
-  | PutFunctionScalingConfig;
+  | PutFunctionScalingConfig
+  | ReportVersionScaling;
 
 /** What a command decided: the events to append and the version the caller's response shows. */
 export interface FunctionDecision {
@@ -641,6 +649,8 @@ export function decideFunctionResult(command: FunctionCommand, state: FunctionSt
       const version = events[0]?.data && 'Version' in events[0].data ? (events[0].data.Version as string) : undefined;
       return { events, ...(version === undefined ? {} : { version }) };
     }
+    case 'ReportVersionScaling':
+      return { events: decideReportVersionScaling(command.data, state) };
     case 'CompleteFunctionDeletion': {
       if (!functionExists(state)) return { events: [] };
       if (state.status !== 'Deleting') {

@@ -157,6 +157,28 @@ export type FunctionVersionDeactivated = DomainEvent<'FunctionVersionDeactivated
 /** A non-zero scaling config on a Deactivated version: it is Pending until the publish workflow has started its environments again. */
 export type FunctionVersionReactivationStarted = DomainEvent<'FunctionVersionReactivationStarted', { readonly Version: string; readonly LastModified: string }>;
 
+/**
+ * The fleet reached the version's requested scaling config (its Ready EEs are
+ * within `Min`–`Max`): Applied becomes Requested. Reported by the scaler.
+ */
+export type FunctionScalingConfigApplied = DomainEvent<
+  'FunctionScalingConfigApplied',
+  { readonly Version: string; readonly Min: number; readonly Max?: number }
+>;
+
+/**
+ * An Active version cannot grow to what its load asks for because its capacity
+ * provider's MaxVCpuCount is reached: its StateReasonCode says so
+ * (`CapacityProviderScalingLimitExceeded`) until the limit no longer binds.
+ */
+export type FunctionVersionScalingLimited = DomainEvent<
+  'FunctionVersionScalingLimited',
+  { readonly Version: string; readonly StateReasonCode: 'CapacityProviderScalingLimitExceeded'; readonly StateReason: string }
+>;
+
+/** The capacity limit of a {@link FunctionVersionScalingLimited} version no longer binds. */
+export type FunctionVersionScalingLimitCleared = DomainEvent<'FunctionVersionScalingLimitCleared', { readonly Version: string }>;
+
 /** Every event of a function stream. */
 export type FunctionEvent =
   | FunctionCreated
@@ -175,7 +197,10 @@ export type FunctionEvent =
   | FunctionScalingConfigPut
   | FunctionVersionDeactivationStarted
   | FunctionVersionDeactivated
-  | FunctionVersionReactivationStarted;
+  | FunctionVersionReactivationStarted
+  | FunctionScalingConfigApplied
+  | FunctionVersionScalingLimited
+  | FunctionVersionScalingLimitCleared;
 
 /** Every function event type, for stream filters and subscriptions. */
 export const functionEventTypes: readonly FunctionEvent['type'][] = [
@@ -196,4 +221,7 @@ export const functionEventTypes: readonly FunctionEvent['type'][] = [
   'FunctionVersionDeactivationStarted',
   'FunctionVersionDeactivated',
   'FunctionVersionReactivationStarted',
+  'FunctionScalingConfigApplied',
+  'FunctionVersionScalingLimited',
+  'FunctionVersionScalingLimitCleared',
 ];

@@ -235,3 +235,51 @@ export function getFunctionScalingConfigView(state: FunctionStreamState, request
     ...(sameConfig(applied, requested) ? {} : { RequestedFunctionScalingConfig: scalingConfigShape(requested) }),
   };
 }
+
+/** What the scaler reports of an Active version after a step (command ReportVersionScaling). */
+export interface VersionScalingReport {
+  readonly Version: string;
+  /** The version's Ready EEs as the scaler counted them. */
+  readonly ReadyEnvironments: number;
+  /** The scaling config the scaler worked toward (the Requested one it read). */
+  readonly Min: number;
+  readonly Max?: number;
+  /** Why the version cannot grow to what its load asks for (its provider's MaxVCpuCount); absent when nothing limits it. */
+  readonly LimitReason?: string;
+}
+
+/**
+ * The events of a scaler's report on a version; none when nothing changed, so
+ * a report every step appends nothing in the steady state.
+ * - Applied becomes Requested when the report is about the Requested config
+ *   (a Put since makes it moot) and the Ready EEs are within its bounds;
+ * - an Active version gets StateReasonCode `CapacityProviderScalingLimitExceeded`
+ *   with the reason while a limit binds, and loses it when it no longer does.
+ * A version that is not Active, or is gone, takes nothing: deactivation,
+ * republish and deletion own its state then.
+ */
+export function decideReportVersionScaling(report: VersionScalingReport, state: FunctionStreamState): FunctionEvent[] {
+  checkInteger(report.ReadyEnvironments, 'ReadyEnvironments', { min: 0, max: 1_000_000 });
+  if (!functionExists(state) || state.status === 'Deleting') return [];
+  const version = findVersion(state, report.Version);
+  if (version === undefined || version.State !== 'Active') return [];
+  const events: FunctionEvent[] = [];
+  const requested = requestedScalingConfig(version);
+  const reported: ScalingConfigRecord = report.Max === undefined ? { Min: report.Min } : { Min: report.Min, Max: report.Max };
+  const converged = report.ReadyEnvironments >= requested.Min && (requested.Max === undefined || report.ReadyEnvironments <= requested.Max);
+  if (!sameConfig(appliedScalingConfig(version), requested) && sameConfig(requested, reported) && converged && !versionInProgress(version)) {
+    events.push({ type: 'FunctionScalingConfigApplied', data: { Version: version.Version, ...reported } });
+  }
+  const limited = version.StateReasonCode === 'CapacityProviderScalingLimitExceeded';
+  if (report.LimitReason !== undefined && report.LimitReason !== '') {
+    if (!limited) {
+      events.push({
+        type: 'FunctionVersionScalingLimited',
+        data: { Version: version.Version, StateReasonCode: 'CapacityProviderScalingLimitExceeded', StateReason: report.LimitReason },
+      });
+    }
+  } else if (limited) {
+    events.push({ type: 'FunctionVersionScalingLimitCleared', data: { Version: version.Version } });
+  }
+  return events;
+}

@@ -1,7 +1,7 @@
 /** The state of one function and its published versions, folded from its stream. */
 import type { Tags } from '../tags.js';
 import type { EventInvokeConfigRecord } from './event-invoke-config.js';
-import type { FunctionEvent, FunctionScalingConfigPut, FunctionVersionFailed, FunctionVersionPublished } from './events.js';
+import type { FunctionEvent, FunctionScalingConfigApplied, FunctionScalingConfigPut, FunctionVersionFailed, FunctionVersionPublished } from './events.js';
 import { isDeactivationConfig } from './scaling-config.js';
 import type { LastUpdateStatus, State } from './shapes.js';
 import type { CodeRef, FunctionDefinition } from './validate.js';
@@ -118,12 +118,16 @@ function confirmed(version: FunctionVersionRecord): FunctionVersionRecord {
   return version.scalingConfig === undefined ? version : { ...version, appliedScalingConfig: version.scalingConfig };
 }
 
+// Requested until the fleet converges: the scaler reports FunctionScalingConfigApplied once the version's
+// Ready EEs are within the new bounds (or activation / deactivation confirms it).
 function scalingConfigPut(version: FunctionVersionRecord, event: FunctionScalingConfigPut): FunctionVersionRecord {
   const { Min, Max } = event.data;
-  const next = { ...version, scalingConfig: Max === undefined ? { Min } : { Min, Max } };
-  // An Active version not being updated takes a non-zero config at once (the scaler works toward it).
-  const settled = version.State === 'Active' && !versionInProgress(version);
-  return settled && !isDeactivationConfig(next.scalingConfig) ? confirmed(next) : next;
+  return { ...version, scalingConfig: Max === undefined ? { Min } : { Min, Max } };
+}
+
+function scalingConfigApplied(version: FunctionVersionRecord, event: FunctionScalingConfigApplied): FunctionVersionRecord {
+  const { Min, Max } = event.data;
+  return { ...version, appliedScalingConfig: Max === undefined ? { Min } : { Min, Max } };
 }
 
 function failed(version: FunctionVersionRecord, event: FunctionVersionFailed): FunctionVersionRecord {
@@ -185,6 +189,19 @@ export function evolveFunction(current: FunctionStreamState, event: FunctionEven
     case 'FunctionScalingConfigPut': {
       const version = findVersion(state, event.data.Version);
       return version === undefined ? state : withVersion(state, scalingConfigPut(version, event));
+    }
+    case 'FunctionScalingConfigApplied': {
+      const version = findVersion(state, event.data.Version);
+      return version === undefined ? state : withVersion(state, scalingConfigApplied(version, event));
+    }
+    case 'FunctionVersionScalingLimited': {
+      const version = findVersion(state, event.data.Version);
+      if (version === undefined) return state;
+      return withVersion(state, { ...version, StateReasonCode: event.data.StateReasonCode, StateReason: event.data.StateReason });
+    }
+    case 'FunctionVersionScalingLimitCleared': {
+      const version = findVersion(state, event.data.Version);
+      return version === undefined || version.StateReasonCode !== 'CapacityProviderScalingLimitExceeded' ? state : withVersion(state, withoutStateReason(version));
     }
     case 'FunctionVersionDeactivationStarted': {
       const version = findVersion(state, event.data.Version);

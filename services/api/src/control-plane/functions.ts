@@ -7,6 +7,7 @@ import {
   type GetFunctionScalingConfigRequest,
   type GetFunctionScalingConfigResponse,
   type PutFunctionScalingConfigRequest,
+  type VersionScalingReport,
   type PutFunctionScalingConfigResponse,
   decideFunctionResult,
   foldFunction,
@@ -85,6 +86,8 @@ export interface FunctionOperations {
   failVersion(functionName: string, version: string, reasonCode: string, reason: string, revisionId?: string): Promise<string>;
   /** A teardown workflow stopped every environment of a version (or of the whole function). */
   completeTeardown(functionName: string, version?: string): Promise<string>;
+  /** The scaler's report on an Active version: Applied once converged, the capacity-limit reason. Idempotent. */
+  reportVersionScaling(functionName: string, report: VersionScalingReport): Promise<string>;
   /**
    * Restarts the fleet work the log says is unfinished — versions Pending or
    * updating, functions or versions Deleting — so a crash or an unreachable
@@ -400,6 +403,9 @@ export function functionOperations(deps: ControlPlaneDeps): FunctionOperations {
       version === undefined
         ? lifecycle(functionName, { type: 'CompleteFunctionDeletion', data: { FunctionName: functionName } })
         : lifecycle(functionName, { type: 'CompleteVersionDeletion', data: { FunctionName: functionName, Version: version } }, version),
+
+    reportVersionScaling: (functionName, report) =>
+      lifecycle(functionName, { type: 'ReportVersionScaling', data: { FunctionName: functionName, ...report } }, report.Version),
 
     settleFleetWork() {
       settling = settling.then(settlePass).catch((error: unknown) => {
