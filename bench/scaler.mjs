@@ -21,9 +21,9 @@
 // noise of one-sample windows); 4 min steady; then 25 functions step to 10× (group A), 50
 // ramp to 2× over 5 min (group B), 8 of the 50 on a provider with a tight MaxVCpuCount
 // step to 3× (group C); at 10 min groups A and C drop back to 1×; the run ends at 20 min.
-// It runs twice on the same seed: with the load reports as the agent sends them today,
-// and with reports that also count admitted invocations (then the scaler measures the
-// demand behind the rejections instead of estimating it).
+// It runs twice on the same seed: with load reports that count only refusals (agents before
+// `admittedSinceLastReport`: the scaler estimates the demand behind them), and with reports
+// that also count admitted invocations, as agents send them now (the scaler measures it).
 //
 // "Ideal" instances are ceil(Σ EE vCPUs / instance vCPUs) per provider; "floor" adds the
 // agent reserve (ceil(EEs / EEs per instance)), the least any packing reaches. Prints the
@@ -499,13 +499,13 @@ function report(name, run) {
 }
 
 const started = performance.now();
-const today = simulate({ reportAdmitted: false });
+const refusalsOnly = simulate({ reportAdmitted: false });
 const withAdmitted = simulate({ reportAdmitted: true });
 console.log(
-  `simulation: 500 functions on 4 providers (${today.providers.map((p) => `${p.name}: ${p.instanceType}`).join(', ')}), ${zones.length} zones, ${stepMs / 1000}-s steps, ${preRollMs / 1000} s pre-roll + ${endAt / 60_000} simulated min per run`,
+  `simulation: 500 functions on 4 providers (${refusalsOnly.providers.map((p) => `${p.name}: ${p.instanceType}`).join(', ')}), ${zones.length} zones, ${stepMs / 1000}-s steps, ${preRollMs / 1000} s pre-roll + ${endAt / 60_000} simulated min per run`,
 );
-report('load reports as the agent sends them today', today);
-report('load reports that also count admitted invocations', withAdmitted);
+report('load reports that count refusals only (older agents)', refusalsOnly);
+report('load reports that also count admitted invocations (agents now)', withAdmitted);
 console.log(`\ntotal ${((performance.now() - started) / 1_000).toFixed(1)} s`);
 
 const resultsDir = new URL('bench/results/', root);
@@ -525,7 +525,7 @@ const out = {
     latency: 'log-uniform 20 ms–1 s; 20 % CPU-bound (CPU 70–100 % of latency), others 5–30 %',
     noise: 'offered rate × (1 + 0.05 N(0,1)) per step',
   },
-  runs: { today, withAdmitted },
+  runs: { refusalsOnly, withAdmitted },
 };
 writeFileSync(new URL('scaler.json', resultsDir), `${JSON.stringify(out, null, 2)}\n`);
 console.log(`wrote ${new URL('scaler.json', resultsDir).pathname}`);
