@@ -132,7 +132,7 @@ export async function startFakeDocker(options: FakeDockerOptions = {}): Promise<
 
   const run = (container: FakeContainer): void => {
     container.state = 'running';
-    const script = (options.script ?? (() => ({ readyAfterMs: 20 })))(container.body);
+    const script: FakeAgentScript = (options.script ?? ((): FakeAgentScript => ({ readyAfterMs: 20 })))(container.body);
     for (const line of script.lines ?? []) {
       const stderr = line.startsWith('stderr:');
       push(container, dockerLogFrame(stderr ? 'stderr' : 'stdout', `${stderr ? line.slice(7) : line}\n`));
