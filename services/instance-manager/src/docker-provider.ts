@@ -28,6 +28,11 @@ export interface DockerProviderOptions extends AgentContainerSettings {
   socketPath: string;
   /** Deadline of each short Engine API call (create, start, kill, remove, inspect), ms. Default 30000. */
   apiTimeoutMs?: number;
+  /**
+   * Deadline of removing the container of a failed launch, ms, on top of the launch's own:
+   * a stuck daemon delays the rejection by at most this much. Default 5000.
+   */
+  cleanupTimeoutMs?: number;
   /** Pause before asking again when the connection of a container's `/wait` breaks, ms. Default 1000. */
   rewaitDelayMs?: number;
   /** Warnings (CPU capped to the host, cleanup failures). */
@@ -60,6 +65,7 @@ export function createDockerProvider(options: DockerProviderOptions): DockerProv
   const engine = new DockerEngine(options.socketPath);
   const apiTimeoutMs = options.apiTimeoutMs ?? 30_000;
   const rewaitDelayMs = options.rewaitDelayMs ?? 1_000;
+  const cleanupTimeoutMs = options.cleanupTimeoutMs ?? 5_000;
   const logger = options.logger;
   /** Container ids this process launched and has not removed. */
   const ours = new Set<string>();
@@ -77,9 +83,9 @@ export function createDockerProvider(options: DockerProviderOptions): DockerProv
     return hostCpus;
   };
 
-  const remove = (reference: string): Promise<void> =>
+  const remove = (reference: string, timeoutMs = apiTimeoutMs): Promise<void> =>
     engine
-      .call('DELETE', `/containers/${encodeURIComponent(reference)}?force=1&v=1`, { timeoutMs: apiTimeoutMs, accept: [404, 409] })
+      .call('DELETE', `/containers/${encodeURIComponent(reference)}?force=1&v=1`, { timeoutMs, accept: [404, 409] })
       .then(() => undefined);
 
   return {
@@ -152,8 +158,9 @@ export function createDockerProvider(options: DockerProviderOptions): DockerProv
       } catch (error) {
         logs?.destroy();
         watch?.cancel();
-        // By name as well as by id: a create cut off by the deadline may still have made the container.
-        await remove(containerId ?? name).catch((removeError: unknown) =>
+        // By name when there is no id: a create cut off by the deadline may still have made the container.
+        // Should this removal fail too, the container is labelled, and removeOrphans clears it at the next start.
+        await remove(containerId ?? name, cleanupTimeoutMs).catch((removeError: unknown) =>
           logger?.warn({ err: removeError, instanceId: spec.instanceId, container: name }, 'could not remove the container of a failed launch'),
         );
         if (containerId) ours.delete(containerId);
