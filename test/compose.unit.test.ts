@@ -245,8 +245,12 @@ describe('docker-compose.yml', () => {
   });
 
   it('restarts services and stops the Hearth ones gracefully behind an init', () => {
-    // The instance-manager stops its agent containers at shutdown: more than the agents' own 5 s.
-    expect(Number.parseInt(services['instance-manager']?.stop_grace_period ?? '0', 10)).toBeGreaterThan(15);
+    // The instance-manager stops its agent containers at shutdown (up to HEARTH_AGENT_STOP_TIMEOUT_MS each, in
+    // parallel): its cleanup time must cover that, and compose must wait longer than its cleanup.
+    const manager = loadInstanceManagerConfig(loadCommonConfig(environmentOf('instance-manager')), environmentOf('instance-manager'));
+    const managerGraceMs = loadCommonConfig(environmentOf('instance-manager')).shutdownGraceMs;
+    expect(managerGraceMs).toBeGreaterThan(manager.agentStopTimeoutMs);
+    expect(Number.parseInt(services['instance-manager']?.stop_grace_period ?? '0', 10) * 1000).toBeGreaterThan(managerGraceMs);
     for (const [name, service] of Object.entries(services)) expect(service.restart, name).toBe('unless-stopped');
     for (const name of serviceNames) {
       expect(services[name]?.init, name).toBe(true);
