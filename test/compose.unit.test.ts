@@ -27,6 +27,7 @@ const read = (path: string): string => readFileSync(join(root, path), 'utf8');
 interface ComposeService {
   image?: string;
   scale?: number;
+  pull_policy?: string;
   user?: string;
   volumes?: string[];
   build?: { context?: string; dockerfile?: string };
@@ -97,12 +98,18 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('runs the Hearth services, and the agent, from one image built by deploy/Dockerfile', () => {
+  it('runs the Hearth services, and the agent, from one image that only the agent entry builds, from deploy/Dockerfile', () => {
+    expect(services.agent?.build).toEqual({ context: '.', dockerfile: 'deploy/Dockerfile' });
     for (const name of serviceNames) {
-      expect(services[name]?.build, name).toEqual({ context: '.', dockerfile: 'deploy/Dockerfile' });
-      expect(services[name]?.image, name).toBe(services.api?.image);
+      expect(services[name]?.image, name).toBe(services.agent?.image);
+      // One builder per tag (parallel builds of one tag can collide); nobody pulls the local image from a registry.
+      if (name !== 'agent') expect(services[name]?.build, name).toBeUndefined();
+      expect(services[name]?.pull_policy, name).toBe('never');
     }
-    expect(services.api?.image).toBeTruthy();
+    for (const [name, service] of Object.entries(services)) {
+      if (service.build) expect(name, 'only the agent entry builds').toBe('agent');
+    }
+    expect(services.agent?.image).toBeTruthy();
     expect(existsSync(join(root, 'deploy/Dockerfile'))).toBe(true);
   });
 
