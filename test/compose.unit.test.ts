@@ -11,12 +11,25 @@ import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { defaultGrpcPorts, loadCommonConfig, serviceNames, supervisedServiceNames, type ServiceName } from '@hearth/config';
 import { loadApiConfig } from '../services/api/src/api-config.js';
+import {
+  agentContainerEnv,
+  agentContainerName,
+  agentPassThroughEnv,
+  agentPassThroughVariables,
+  type AgentContainerSettings,
+} from '../services/instance-manager/src/agent-container.js';
+import { loadInstanceManagerConfig } from '../services/instance-manager/src/instance-manager-config.js';
+import { variablesReadUnder } from './support/environment-reads.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const read = (path: string): string => readFileSync(join(root, path), 'utf8');
 
 interface ComposeService {
   image?: string;
+  scale?: number;
+  pull_policy?: string;
+  user?: string;
+  volumes?: string[];
   build?: { context?: string; dockerfile?: string };
   command?: string[];
   environment?: Record<string, string | number>;
@@ -30,9 +43,18 @@ interface ComposeService {
 
 // `<<` merge keys are how the file shares settings; Compose supports them, YAML 1.2 needs them enabled.
 const composeDocument = parseDocument(read('docker-compose.yml'), { merge: true });
-const compose = composeDocument.toJS() as { services: Record<string, ComposeService> };
+const compose = composeDocument.toJS() as { services: Record<string, ComposeService>; networks?: Record<string, { name?: string }> };
 const services = compose.services;
-const infrastructure = ['postgres', 'nats', 'temporal', 'jaeger'] as const;
+const infrastructure = ['postgres', 'nats', 'temporal', 'temporal-ui', 'jaeger'] as const;
+/** The OpenTelemetry SDK reads the standard OTEL_* variables itself. */
+const openTelemetrySdk = ['sdk-node', 'configuration', 'otlp-exporter-base', 'core'].map((name) => join(root, 'node_modules/@opentelemetry', name, 'build/src'));
+/**
+ * What a Hearth service's process can read: its own source, the libraries
+ * (any of them may be loaded), deploy/ (entry point, health check) and the
+ * OpenTelemetry SDK. Found in the source, not listed by hand.
+ */
+const variablesRead = (name: ServiceName): Set<string> =>
+  variablesReadUnder([join(root, 'services', name, 'src'), join(root, 'libs'), join(root, 'deploy'), ...openTelemetrySdk]);
 
 function environmentOf(name: string): Record<string, string> {
   const entries = Object.entries(services[name]?.environment ?? {});
@@ -50,8 +72,16 @@ describe('docker-compose.yml', () => {
     expect(composeDocument.warnings.map(String)).toEqual([]);
   });
 
-  it('runs the infrastructure and the five long-lived Hearth services (agents run per instance)', () => {
-    expect(Object.keys(services)).toEqual(expect.arrayContaining([...infrastructure, ...supervisedServiceNames]));
+  it('runs the infrastructure and the five long-lived Hearth services, and builds the agent without running it', () => {
+    expect(Object.keys(services).sort()).toEqual([...infrastructure, ...serviceNames].sort());
+    // Agents run per instance: the instance-manager creates their containers; compose only builds the image.
+    expect(services.agent?.scale).toBe(0);
+    expect(services.agent?.ports).toBeUndefined();
+    for (const [name, service] of Object.entries(services)) expect(Object.keys(service.depends_on ?? {}), name).not.toContain('agent');
+  });
+
+  it('pins every image it pulls to a version', () => {
+    for (const name of infrastructure) expect(services[name]?.image, name).toMatch(/^[\w./-]+:\d[\w.-]*$/);
   });
 
   it('names each compose service after its directory under services/, which holds all six', () => {
@@ -60,7 +90,7 @@ describe('docker-compose.yml', () => {
       .map((entry) => entry.name);
     expect([...directories].sort()).toEqual([...serviceNames].sort());
     for (const name of serviceNames) {
-      // The agent is no compose service: the instance-manager launches one per instance.
+      // The agent's environment (HEARTH_SERVICE=agent included) comes from the docker provider, per instance.
       if (name !== 'agent') expect(environmentOf(name).HEARTH_SERVICE, name).toBe(name);
       // deploy/service-entrypoint.sh runs services/$HEARTH_SERVICE/dist/main.js.
       const manifest = JSON.parse(read(`services/${name}/package.json`)) as { main?: string };
@@ -68,12 +98,18 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('runs the Hearth services from one image built by deploy/Dockerfile', () => {
-    for (const name of supervisedServiceNames) {
-      expect(services[name]?.build, name).toEqual({ context: '.', dockerfile: 'deploy/Dockerfile' });
-      expect(services[name]?.image, name).toBe(services.api?.image);
+  it('runs the Hearth services, and the agent, from one image that only the agent entry builds, from deploy/Dockerfile', () => {
+    expect(services.agent?.build).toEqual({ context: '.', dockerfile: 'deploy/Dockerfile' });
+    for (const name of serviceNames) {
+      expect(services[name]?.image, name).toBe(services.agent?.image);
+      // One builder per tag (parallel builds of one tag can collide); nobody pulls the local image from a registry.
+      if (name !== 'agent') expect(services[name]?.build, name).toBeUndefined();
+      expect(services[name]?.pull_policy, name).toBe('never');
     }
-    expect(services.api?.image).toBeTruthy();
+    for (const [name, service] of Object.entries(services)) {
+      if (service.build) expect(name, 'only the agent entry builds').toBe('agent');
+    }
+    expect(services.agent?.image).toBeTruthy();
     expect(existsSync(join(root, 'deploy/Dockerfile'))).toBe(true);
   });
 
@@ -83,7 +119,7 @@ describe('docker-compose.yml', () => {
       expect(['CMD', 'CMD-SHELL'], name).toContain(service.healthcheck?.test?.[0]);
       expect(service.healthcheck?.test?.length, name).toBeGreaterThan(1);
     }
-    for (const name of supervisedServiceNames) {
+    for (const name of serviceNames) {
       expect(services[name]?.healthcheck?.test, name).toEqual(['CMD', 'node', '/app/deploy/healthcheck.mjs']);
     }
   });
@@ -108,22 +144,70 @@ describe('docker-compose.yml', () => {
     for (const name of Object.keys(services)) visit(name, []);
   });
 
-  it('starts the api after Postgres, NATS and Temporal, and the other services after the api', () => {
+  it('starts the api after Postgres, NATS and Temporal, the other services after the api, and no infrastructure after a Hearth service', () => {
     expect(Object.keys(services.api?.depends_on ?? {}).sort()).toEqual(['nats', 'postgres', 'temporal']);
     for (const name of supervisedServiceNames.filter((each) => each !== 'api')) {
       expect(Object.keys(services[name]?.depends_on ?? {}), name).toContain('api');
     }
+    const dependenciesOf = (name: string, seen = new Set<string>()): Set<string> => {
+      for (const dependency of Object.keys(services[name]?.depends_on ?? {})) {
+        if (!seen.has(dependency)) dependenciesOf(dependency, seen.add(dependency));
+      }
+      return seen;
+    };
+    for (const name of supervisedServiceNames) {
+      expect([...dependenciesOf(name)], name).toEqual(expect.arrayContaining(['postgres', 'nats', 'temporal']));
+    }
+    for (const name of infrastructure) {
+      for (const dependency of dependenciesOf(name)) expect(infrastructure as readonly string[], `${name} waits for ${dependency}`).toContain(dependency);
+    }
+    expect(Object.keys(services['temporal-ui']?.depends_on ?? {})).toEqual(['temporal']);
   });
 
-  it('uses the default gRPC ports of libs/config, bound on all interfaces, and tells every service where its peers are', () => {
+  it('uses the default gRPC ports of libs/config, bound on all interfaces, and tells each service where the peers it calls are', () => {
     for (const name of supervisedServiceNames) {
       const env = environmentOf(name);
+      const read = variablesRead(name);
       expect(Number(env.HEARTH_GRPC_PORT), name).toBe(defaultGrpcPorts[name]);
       expect(env.HEARTH_GRPC_HOST, name).toBe('0.0.0.0');
       for (const peer of supervisedServiceNames) {
-        expect(env[grpcAddressVariable(peer)], `${name}: ${grpcAddressVariable(peer)}`).toBe(`${peer}:${defaultGrpcPorts[peer]}`);
+        const variable = grpcAddressVariable(peer);
+        // Set exactly where the code reads it (the libs read none), and then at the peer's compose name and port.
+        if (read.has(variable)) expect(env[variable], `${name}: ${variable}`).toBe(`${peer}:${defaultGrpcPorts[peer]}`);
+        else expect(env[variable], `${name} is given ${variable}, which it does not read`).toBeUndefined();
       }
     }
+  });
+
+  it('sets only environment variables the service reads, as found in the source', () => {
+    for (const name of supervisedServiceNames) {
+      const read = variablesRead(name);
+      for (const variable of Object.keys(environmentOf(name))) expect(read.has(variable), `${name}: ${variable} is read by nothing`).toBe(true);
+    }
+    // The finder itself: a variable only named in a comment is not read.
+    expect(variablesRead('router').has('HEARTH_ROUTER_GRPC_ADDRESS')).toBe(false);
+    expect(variablesRead('api').has('HEARTH_ROUTER_GRPC_ADDRESS')).toBe(true);
+    expect(variablesRead('api').has('OTEL_EXPORTER_OTLP_PROTOCOL')).toBe(true);
+  });
+
+  it('wires the services to the infrastructure at the ports and credentials the infrastructure uses', () => {
+    const postgres = services.postgres?.environment ?? {};
+    const database = new URL(environmentOf('api').DATABASE_URL ?? '');
+    expect([database.hostname, database.port, database.username, database.password, database.pathname]).toEqual([
+      'postgres',
+      '5432',
+      String(postgres.POSTGRES_USER),
+      String(postgres.POSTGRES_PASSWORD),
+      `/${String(postgres.POSTGRES_DB)}`,
+    ]);
+    expect(environmentOf('api').NATS_URL).toBe('nats://nats:4222');
+    expect(services.nats?.command).toEqual(expect.arrayContaining(['-js', '-c', '/etc/nats/hearth.conf']));
+    const temporalCommand = services.temporal?.command ?? [];
+    expect(environmentOf('api').TEMPORAL_ADDRESS).toBe(`temporal:${temporalCommand[temporalCommand.indexOf('--port') + 1]}`);
+    expect(services['temporal-ui']?.environment?.TEMPORAL_ADDRESS).toBe(environmentOf('api').TEMPORAL_ADDRESS);
+    // Jaeger's OTLP/HTTP receiver is 4318 (published for host processes too).
+    expect(new URL(environmentOf('api').OTEL_EXPORTER_OTLP_ENDPOINT ?? '').port).toBe('4318');
+    expect(services.jaeger?.ports).toContain('127.0.0.1:4318:4318');
   });
 
   it('publishes the api on its default HTTP and gRPC ports, and publishes everything on loopback only', () => {
@@ -139,7 +223,8 @@ describe('docker-compose.yml', () => {
     for (const [name, service] of Object.entries(services)) {
       for (const port of service.ports ?? []) expect(port, name).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
     }
-    expect(services.temporal?.ports).toContain('127.0.0.1:8233:8233');
+    expect(services['temporal-ui']?.ports).toContain('127.0.0.1:8233:8080');
+    expect(services.temporal?.command).toContain('--headless');
     expect(services.jaeger?.ports).toContain('127.0.0.1:16686:16686');
   });
 
@@ -167,11 +252,72 @@ describe('docker-compose.yml', () => {
   });
 
   it('restarts services and stops the Hearth ones gracefully behind an init', () => {
+    // The instance-manager stops its agent containers at shutdown (up to HEARTH_AGENT_STOP_TIMEOUT_MS each, in
+    // parallel): its cleanup time must cover that, and compose must wait longer than its cleanup.
+    const manager = loadInstanceManagerConfig(loadCommonConfig(environmentOf('instance-manager')), environmentOf('instance-manager'));
+    const managerGraceMs = loadCommonConfig(environmentOf('instance-manager')).shutdownGraceMs;
+    expect(managerGraceMs).toBeGreaterThan(manager.agentStopTimeoutMs);
+    expect(Number.parseInt(services['instance-manager']?.stop_grace_period ?? '0', 10) * 1000).toBeGreaterThan(managerGraceMs);
     for (const [name, service] of Object.entries(services)) expect(service.restart, name).toBe('unless-stopped');
-    for (const name of supervisedServiceNames) {
+    for (const name of serviceNames) {
       expect(services[name]?.init, name).toBe(true);
       expect(services[name]?.stop_grace_period, name).toMatch(/^\d+s$/);
     }
+  });
+});
+
+describe('docker-compose.yml: the instance-manager’s docker provider', () => {
+  const env = environmentOf('instance-manager');
+  const common = loadCommonConfig(env);
+  const config = loadInstanceManagerConfig(common, env);
+  const docker = config.docker;
+
+  it('launches instances as containers of the agent image, on the compose network, through the mounted socket', () => {
+    expect(config.provider).toBe('docker');
+    if (!docker) throw new Error('no docker provider settings');
+    expect(docker.agentImage).toBe(services.agent?.image);
+    expect(docker.network).toBe(compose.networks?.default?.name);
+    expect(services['instance-manager']?.volumes).toContain(`/var/run/docker.sock:${docker.socketPath}`);
+    // The socket belongs to root on the host; the image's own user could not use it.
+    expect(services['instance-manager']?.user).toBe('0:0');
+    expect(new URL(docker.agentNatsUrl).hostname).toBe('nats');
+  });
+
+  it('gives agent containers only variables the agent reads, addressing each other by container name', () => {
+    if (!docker) throw new Error('no docker provider settings');
+    const settings: AgentContainerSettings = {
+      image: docker.agentImage,
+      network: docker.network,
+      cluster: docker.cluster,
+      natsUrl: docker.agentNatsUrl,
+      natsPrefix: 'hearth',
+      region: common.region,
+      logLevel: config.logLevel,
+      agentPort: defaultGrpcPorts.agent,
+      maxLogBytes: config.agentLogMaxBytes,
+      passThrough: agentPassThroughEnv(env),
+    };
+    const instance = {
+      instanceId: 'i-0123456789abcdef0',
+      capacityProviderArn: 'arn:aws:lambda:us-east-1:000000000000:capacity-provider:fleet',
+      instanceType: 'm7g.large',
+      zone: 'us-east-1a',
+      architecture: 'arm64',
+      vcpus: 2,
+      memoryMib: 8192,
+    };
+    const agentEnv = agentContainerEnv(instance, settings);
+    const read = variablesRead('agent');
+    for (const variable of Object.keys(agentEnv)) {
+      // HEARTH_INSTANCE_ARCHITECTURE is a label for people (`docker inspect`), as with the local provider.
+      if (variable !== 'HEARTH_INSTANCE_ARCHITECTURE') expect(read.has(variable), `agent: ${variable} is read by nothing`).toBe(true);
+    }
+    for (const variable of agentPassThroughVariables) expect(read.has(variable), `pass-through ${variable}`).toBe(true);
+    expect(agentEnv.HEARTH_AGENT_ADDRESS).toBe(`${agentContainerName(docker.cluster, instance.instanceId)}:${defaultGrpcPorts.agent}`);
+    expect(agentEnv.OTEL_EXPORTER_OTLP_ENDPOINT).toBe(env.OTEL_EXPORTER_OTLP_ENDPOINT);
+    expect(agentEnv.DATABASE_URL).toBeUndefined();
+    // The agent container's image runs what the entry point picks: the agent.
+    expect(agentEnv.HEARTH_SERVICE).toBe('agent');
   });
 });
 
@@ -238,6 +384,18 @@ describe('deploy/Dockerfile', () => {
       const paths = copy.args.split(/\s+/).filter((word) => !word.startsWith('--'));
       for (const source of paths.slice(0, -1)) expect(existsSync(join(root, source)), source).toBe(true);
     }
+  });
+
+  it('runs each service from the entry `npm start`’s supervisor and the local provider use', () => {
+    // libs/cluster's supervisor: `<repo>/services/<name>/dist/main.js`; the local provider's agent: the same for the agent.
+    expect(read('libs/cluster/src/supervisor.ts')).toContain("join(repoRoot(), 'services', name, 'dist', 'main.js')");
+    expect(read('services/instance-manager/src/instance-manager-config.ts')).toContain("join(repoRoot, 'services', 'agent', 'dist', 'main.js')");
+    expect(scripts.start).toMatch(/npm run build && node scripts\/hearth-up\.mjs/);
+    // The image copies exactly the workspaces npm knows.
+    const workspaces = (JSON.parse(read('package.json')) as { workspaces: string[] }).workspaces;
+    expect([...workspaces].sort()).toEqual(['libs/*', 'services/*']);
+    expect(instructions).toContainEqual({ keyword: 'COPY', args: 'libs libs' });
+    expect(instructions).toContainEqual({ keyword: 'COPY', args: 'services services' });
   });
 
   it('execs node on the chosen service, so SIGTERM reaches it', () => {

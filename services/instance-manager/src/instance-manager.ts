@@ -452,7 +452,8 @@ async function takeLeadership(store: EventStore, waitMs: number): Promise<Leader
 /**
  * Records every instance the read model shows alive as lost: none runs under
  * this new process (the local provider's agents die with the process that
- * started them). Pending and Running ones become Unhealthy then Terminated in
+ * started them; the docker provider removes the containers left behind once
+ * this is recorded). Pending and Running ones become Unhealthy then Terminated in
  * one append; Unhealthy and Draining ones (a termination cut short) become
  * Terminated.
  */

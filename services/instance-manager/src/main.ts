@@ -9,12 +9,15 @@
 import postgres from 'postgres';
 import { connectBus } from '@hearth/bus';
 import { createEventStore } from '@hearth/event-store';
+import { defaultGrpcPorts } from '@hearth/config';
 import { runServiceMain } from '@hearth/grpc';
 import { instanceManager as proto } from '@hearth/proto';
 import { instanceManagerService } from './grpc-service.js';
 import { loadInstanceManagerConfig } from './instance-manager-config.js';
 import { startInstanceManager } from './instance-manager.js';
 import { createInstanceTable } from './instance-table.js';
+import { agentPassThroughEnv } from './agent-container.js';
+import { createDockerProvider } from './docker-provider.js';
 import { createLocalProvider } from './local-provider.js';
 
 runServiceMain({
@@ -29,15 +32,33 @@ runServiceMain({
     const bus = await connectBus({ url: config.natsUrl, name: 'hearth-instance-manager', logger });
     onShutdown(() => bus.close());
 
-    const provider = createLocalProvider({
-      agentEntry: settings.agentEntry,
-      dataDir: settings.dataDir,
-      natsUrl: config.natsUrl,
-      natsPrefix: bus.prefix,
-      region: config.region,
-      logLevel: settings.logLevel,
-      maxLogBytes: settings.agentLogMaxBytes,
-    });
+    const docker = settings.docker
+      ? createDockerProvider({
+          socketPath: settings.docker.socketPath,
+          image: settings.docker.agentImage,
+          network: settings.docker.network,
+          cluster: settings.docker.cluster,
+          natsUrl: settings.docker.agentNatsUrl,
+          natsPrefix: bus.prefix,
+          region: config.region,
+          logLevel: settings.logLevel,
+          agentPort: defaultGrpcPorts.agent,
+          maxLogBytes: settings.agentLogMaxBytes,
+          passThrough: agentPassThroughEnv(process.env),
+          logger,
+        })
+      : undefined;
+    const provider =
+      docker ??
+      createLocalProvider({
+        agentEntry: settings.agentEntry,
+        dataDir: settings.dataDir,
+        natsUrl: config.natsUrl,
+        natsPrefix: bus.prefix,
+        region: config.region,
+        logLevel: settings.logLevel,
+        maxLogBytes: settings.agentLogMaxBytes,
+      });
     const manager = await startInstanceManager({
       store,
       table,
@@ -52,7 +73,15 @@ runServiceMain({
     });
     // Registered last, so it runs first: instances are terminated while Postgres and NATS are still open.
     onShutdown(() => manager.close());
+    // Agent containers outlive this process: those of the instances just recorded as lost go now. Without
+    // a daemon the service still serves reads and terminations; launches then fail, naming the cause.
+    await docker
+      ?.removeOrphans(async (instanceId) => {
+        const instance = await manager.get(instanceId);
+        return instance !== undefined && instance.status !== 'Terminated';
+      })
+      .catch((error: unknown) => logger.warn({ err: error }, 'could not look for orphaned agent containers'));
     addService(proto.InstanceManagerServiceService, instanceManagerService(manager, logger));
-    return { provider: provider.name, agentEntry: settings.agentEntry, heartbeatTimeoutMs: settings.heartbeatTimeoutMs, instanceMaxAgeMs: settings.instanceMaxAgeMs };
+    return { provider: provider.name, agentEntry: settings.agentEntry, agentImage: settings.docker?.agentImage, heartbeatTimeoutMs: settings.heartbeatTimeoutMs, instanceMaxAgeMs: settings.instanceMaxAgeMs };
   },
 });
