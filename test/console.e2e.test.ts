@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateFunctionCommand, GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { CreateFunctionCommand, GetFunctionConfigurationCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCluster, type TestCluster } from '@hearth/testing';
@@ -75,7 +75,8 @@ beforeAll(async () => {
       Runtime: 'nodejs20.x',
       Handler: 'index.handler',
       Role: testRole,
-      Code: { ZipFile: zipOf({ 'index.mjs': 'export const handler = async (event) => ({ hello: event });' }) },
+      // Sleeps `sleepMs` when asked, so the test can hold invocations in flight while it looks.
+      Code: { ZipFile: zipOf({ 'index.mjs': 'export const handler = async (event) => { await new Promise((r) => setTimeout(r, event?.sleepMs ?? 0)); return { hello: event }; };' }) },
       CapacityProviderConfig: { LambdaManagedInstancesCapacityProviderConfig: { CapacityProviderArn: providerArn } },
       Publish: true,
     }),
@@ -173,14 +174,24 @@ describe('the web console in headless Chromium', () => {
     expect(await version.textContent()).toContain('Successful');
     expect(await page.locator('#providers tr[data-provider="console-fleet"]').textContent()).toContain('Active');
 
-    // It refreshes: the capture time moves on without a reload.
-    const first = await page.locator('#refresh').textContent();
-    await expect.poll(() => page.locator('#refresh').textContent(), { timeout: 15_000 }).not.toBe(first);
+    // It refreshes without a reload: invocations held in flight show in the EE rows and the totals.
+    const invocations = Array.from({ length: 6 }, () =>
+      lambda.send(new InvokeCommand({ FunctionName: functionName, Qualifier: '1', Payload: JSON.stringify({ sleepMs: 6_000 }) })),
+    );
+    try {
+      const inFlightTotal = async () => Number(/^(\d+) \//.exec((await page.locator('#totals .stat b').nth(2).textContent()) ?? '')?.[1] ?? -1);
+      await expect.poll(inFlightTotal, { timeout: 20_000 }).toBeGreaterThan(0);
+      const rowsInFlight = await page.locator(`tr[data-function="${functionName}:1"] td.num[title^="in flight"]`).allTextContents();
+      expect(rowsInFlight.some((text) => !text.startsWith('0/'))).toBe(true);
 
-    mkdirSync(artifactsDir, { recursive: true });
-    const screenshot = join(artifactsDir, 'console.png');
-    await page.screenshot({ path: screenshot, fullPage: true });
-    console.log(`console screenshot: ${screenshot}`);
+      mkdirSync(artifactsDir, { recursive: true });
+      const screenshot = join(artifactsDir, 'console.png');
+      await page.screenshot({ path: screenshot, fullPage: true });
+      console.log(`console screenshot: ${screenshot}`);
+    } finally {
+      const results = await Promise.allSettled(invocations);
+      expect(results.map((result) => (result.status === 'fulfilled' ? result.value.StatusCode : String(result.reason)))).toEqual([200, 200, 200, 200, 200, 200]);
+    }
     expect(pageErrors).toEqual([]);
   });
 });

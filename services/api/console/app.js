@@ -203,7 +203,7 @@ function renderInstance(instance) {
       h('td', { class: 'fn', title: ee.environmentId }, `${ee.functionName}:${ee.version}`),
       h('td', {}, badge(ee.state)),
       h('td', { class: 'num', title: 'in flight / max concurrency' }, `${ee.inFlight}/${ee.maxConcurrency}`),
-      h('td', {}, bar(ee.inFlight, ee.maxConcurrency)),
+      h('td', { class: 'load' }, bar(ee.inFlight, ee.maxConcurrency)),
       h('td', { class: 'num', title: 'CPU, percent of the EE share' }, `${ee.cpuPercent.toFixed(0)}%`),
       h('td', { class: `num ${throttles > 0 ? 'throttles' : 'quiet'}`, title: 'throttles (refused invocations) recently' }, throttles),
     );
@@ -213,7 +213,7 @@ function renderInstance(instance) {
     h('div', { class: 'meta' }, meta, instance.stateReason ? ` · ${instance.stateReason}` : ''),
     rows.length > 0
       ? h('table', { class: 'ees' },
-        h('thead', {}, h('tr', {}, h('th', {}, 'EE (function:version)'), h('th', {}, 'state'), h('th', { class: 'num' }, 'in flight'), h('th', {}, 'load'), h('th', { class: 'num' }, 'CPU'), h('th', { class: 'num' }, 'throttles'))),
+        h('thead', {}, h('tr', {}, h('th', {}, 'function:version'), h('th', {}, 'state'), h('th', { class: 'num' }, 'in flight'), h('th', { class: 'load' }, ''), h('th', { class: 'num' }, 'CPU'), h('th', { class: 'num', title: `refused invocations, last ${state.fleet?.recentThrottleWindowSeconds ?? 10} s` }, 'throttles'))),
         h('tbody', {}, rows))
       : h('div', { class: 'empty' }, 'no execution environments'),
   );
