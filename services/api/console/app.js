@@ -77,9 +77,10 @@ function replaceBody(table, rows, columns, emptyText) {
   body.replaceChildren(...(rows.length > 0 ? rows : [h('tr', {}, h('td', { colspan: columns, class: 'empty' }, emptyText))]));
 }
 
-function ago(iso) {
+/** Age of a report by the api's own clock (`capturedAt`), so a browser with a skewed clock reads it right. */
+function ago(iso, capturedAt) {
   if (!iso) return 'no report yet';
-  const seconds = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+  const seconds = Math.max(0, (Date.parse(capturedAt) - Date.parse(iso)) / 1000);
   return seconds < 1 ? 'reported just now' : `reported ${seconds.toFixed(0)} s ago`;
 }
 
@@ -196,7 +197,7 @@ function renderFleet() {
 function renderInstance(instance) {
   const throttling = instance.environments.some((ee) => (ee.recentThrottles ?? ee.throttles) > 0);
   const meta = [instance.capacityProviderName, instance.instanceType, instance.vCpus ? `${instance.vCpus} vCPU` : '', instance.memoryMiB ? `${(instance.memoryMiB / 1024).toFixed(0)} GiB` : '',
-    instance.cpuPercent === null || instance.cpuPercent === undefined ? '' : `CPU ${instance.cpuPercent.toFixed(0)}%`, ago(instance.lastReportAt)].filter(Boolean).join(' · ');
+    instance.cpuPercent === null || instance.cpuPercent === undefined ? '' : `CPU ${instance.cpuPercent.toFixed(0)}%`, ago(instance.lastReportAt, state.fleet.capturedAt)].filter(Boolean).join(' · ');
   const rows = instance.environments.map((ee) => {
     const throttles = ee.recentThrottles ?? ee.throttles;
     return h('tr', { class: throttles > 0 ? 'throttled' : '', 'data-environment-id': ee.environmentId, 'data-function': `${ee.functionName}:${ee.version}` },
