@@ -19,7 +19,7 @@ import { createLocalProvider } from './local-provider.js';
 
 runServiceMain({
   name: 'instance-manager',
-  async setup({ config, logger, addService, onShutdown }) {
+  async setup({ config, logger, addService, onShutdown, metrics }) {
     const settings = loadInstanceManagerConfig(config);
     const sql = postgres(settings.databaseUrl, { max: 5, onnotice: () => {}, connect_timeout: 10 });
     onShutdown(() => sql.end({ timeout: 5 }));
@@ -53,6 +53,8 @@ runServiceMain({
     // Registered last, so it runs first: instances are terminated while Postgres and NATS are still open.
     onShutdown(() => manager.close());
     addService(proto.InstanceManagerServiceService, instanceManagerService(manager, logger));
+    // Agents take free metrics ports: Prometheus finds them here (http_sd_configs, see docs/metrics.md).
+    metrics.serveJson('/discovery/agents', () => manager.scrapeTargets());
     return { provider: provider.name, agentEntry: settings.agentEntry, heartbeatTimeoutMs: settings.heartbeatTimeoutMs, instanceMaxAgeMs: settings.instanceMaxAgeMs };
   },
 });
