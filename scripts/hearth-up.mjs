@@ -63,7 +63,9 @@ function explain(error, PortInUseError) {
   const errors = error instanceof AggregateError ? error.errors : [error];
   const taken = errors.find((each) => each instanceof PortInUseError);
   if (taken) {
-    const [variable, alternative] = portVariables[taken.component] ?? [
+    const [variable, alternative] = portVariables[taken.component] ?? (taken.component.endsWith('-metrics')
+      ? ['HEARTH_METRICS_PORT_BASE', 'the Prometheus ports are that port and the five after it']
+      : undefined) ?? [
       'HEARTH_GRPC_PORT_BASE',
       'the six gRPC ports are that port and the five after it',
     ];
