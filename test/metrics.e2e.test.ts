@@ -214,10 +214,12 @@ describe('Prometheus endpoints', () => {
     // The three single calls and the admitted part of the burst ran.
     expect(find(router, 'Invocations_total', lmiFunctionDims)[0]?.value).toBe(3 + burst.admitted);
     expect(find(router, 'Errors_total', lmiFunctionDims)).toEqual([]);
-    const throttles = find(router, 'Throttles_total', { FunctionName: functionName, Resource: `${functionName}:1` });
-    expect(throttles.reduce((sum, sample) => sum + sample.value, 0)).toBe(burst.throttled);
-    // Every EE was full: concurrency throttles, named by capacity provider (the router knows it from the agents' reports).
-    expect(find(router, 'ConcurrencyThrottles_total', lmiFunctionDims)[0]?.value).toBe(burst.throttled);
+    // Every throttle the callers got, named by capacity provider (the router knows it from the agents' reports).
+    expect(find(router, 'Throttles_total', lmiFunctionDims)[0]?.value).toBe(burst.throttled);
+    // Every EE was full: concurrency throttles (a slow machine may let a report go stale: NoReadyEnvironment, in Throttles only).
+    const concurrency = find(router, 'ConcurrencyThrottles_total', lmiFunctionDims)[0]?.value ?? 0;
+    expect(concurrency).toBeGreaterThanOrEqual(1);
+    expect(concurrency).toBeLessThanOrEqual(burst.throttled);
     expect(find(router, 'CPUThrottles_total', lmiFunctionDims)).toEqual([]);
   });
 
@@ -265,8 +267,9 @@ describe('Prometheus endpoints', () => {
       expect(utilization).toBeGreaterThanOrEqual(0);
       expect(find(samples, 'MemoryUtilization', instance)[0]!.value).toBeGreaterThan(0);
     }
-    // Each of the three EEs holds its MemorySize on some instance.
-    expect(Math.round(environments)).toBe(3);
+    // Each EE (three, or more if the scaler grew the version) holds exactly its MemorySize on some instance.
+    expect(environments).toBeGreaterThanOrEqual(3);
+    expect(Math.abs(environments - Math.round(environments))).toBeLessThan(1e-9);
   });
 });
 
@@ -276,7 +279,8 @@ describe('OTLP/HTTP JSON push', () => {
     await eventually(() => {
       const invocations = latest('hearth-router', 'Invocations');
       expect(invocations?.points).toContainEqual({ attributes: lmiFunctionDims, value: 3 + burst.admitted });
-      expect(latest('hearth-router', 'ConcurrencyThrottles')?.points).toContainEqual({ attributes: lmiFunctionDims, value: burst.throttled });
+      expect(latest('hearth-router', 'Throttles')?.points).toContainEqual({ attributes: lmiFunctionDims, value: burst.throttled });
+      expect(latest('hearth-router', 'ConcurrencyThrottles')?.points[0]?.attributes).toEqual(lmiFunctionDims);
       const limits = receiver.metrics.filter((metric) => metric.service === 'hearth-agent' && metric.name === 'ExecutionEnvironmentConcurrencyLimit');
       expect(limits.some((metric) => metric.points.some((point) => point.value === 1 && point.attributes.Resource === `${functionName}:1`))).toBe(true);
       for (const name of ['ExecutionEnvironmentConcurrency', 'ExecutionEnvironmentCPUUtilization', 'ExecutionEnvironmentMemoryUtilization']) {
