@@ -8,7 +8,9 @@
  *
  * Ports (all on 127.0.0.1): HEARTH_PG_PORT 5433, HEARTH_NATS_PORT 4222,
  * HEARTH_TEMPORAL_PORT 7233, HEARTH_TEMPORAL_UI_PORT 8233, HEARTH_HTTP_PORT 9000,
- * HEARTH_GRPC_PORT_BASE 50051 (api, placement, instance-manager, router, agent, scaler).
+ * HEARTH_GRPC_PORT_BASE 50051 (api, placement, instance-manager, router, agent, scaler),
+ * HEARTH_METRICS_PORT_BASE 9464 (the same order; Prometheus endpoints, used only
+ * with OTEL_METRICS_EXPORTER=prometheus — see docs/metrics.md).
  * HEARTH_SERVICES=api,router runs only those (e.g. to run one yourself under a debugger).
  */
 import { existsSync } from 'node:fs';
@@ -29,6 +31,14 @@ const portVariables = {
 function fail(message, code = 1) {
   process.stderr.write(`hearth-up: ${message}\n`);
   process.exit(code);
+}
+
+/** ` · metrics http://…/metrics (api) …` when the Prometheus endpoints are on, else ''. */
+function metricsNote(started) {
+  const api = started.metricsEndpoints.api;
+  const discovery = started.metricsEndpoints['instance-manager']?.replace(/\/metrics$/, '/discovery/agents');
+  if (!api && !discovery) return '';
+  return ` · metrics ${api ?? ''}${discovery ? ` (agents: ${discovery})` : ''}`;
 }
 
 function portFromEnv(name, fallback) {
@@ -53,7 +63,9 @@ function explain(error, PortInUseError) {
   const errors = error instanceof AggregateError ? error.errors : [error];
   const taken = errors.find((each) => each instanceof PortInUseError);
   if (taken) {
-    const [variable, alternative] = portVariables[taken.component] ?? [
+    const [variable, alternative] = portVariables[taken.component] ?? (taken.component.endsWith('-metrics')
+      ? ['HEARTH_METRICS_PORT_BASE', 'the Prometheus ports are that port and the five after it']
+      : undefined) ?? [
       'HEARTH_GRPC_PORT_BASE',
       'the six gRPC ports are that port and the five after it',
     ];
@@ -109,6 +121,7 @@ try {
     mode: 'persistent',
     httpPort: portFromEnv('HEARTH_HTTP_PORT', 9000),
     grpcPortBase: portFromEnv('HEARTH_GRPC_PORT_BASE', 50051),
+    metricsPortBase: portFromEnv('HEARTH_METRICS_PORT_BASE', 9464),
     infraOptions: { ports },
     services: servicesFromEnv(),
     // Restarts and failures are worth a line on the console; the full record is in logs/supervisor.log.
@@ -123,6 +136,6 @@ try {
 if (!stopping) {
   const ui = cluster.temporalUiUrl ? `Temporal UI ${cluster.temporalUiUrl}` : `Temporal ${cluster.infra.temporalAddress}`;
   process.stdout.write(
-    `Hearth is ready — Lambda API ${cluster.httpEndpoint} · gRPC ${cluster.grpcEndpoints.api} · ${ui} · logs ${shortPath(cluster.logsDir)}\n`,
+    `Hearth is ready — Lambda API ${cluster.httpEndpoint} · gRPC ${cluster.grpcEndpoints.api} · ${ui} · logs ${shortPath(cluster.logsDir)}${metricsNote(cluster)}\n`,
   );
 }

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { defaultGrpcPorts, serviceNames, supervisedServiceNames, type ServiceName } from '@hearth/config';
+import { defaultGrpcPorts, defaultMetricsPorts, serviceNames, supervisedServiceNames, type ServiceName } from '@hearth/config';
 import type { InfraEndpoints, InfraMode } from './infra-types.js';
 import { assertPortFree, loopback, pickFreePort } from './ports.js';
 import { persistentDataDir, repoRoot, resolveInfra, type ResolveInfraOptions } from './resolve-infra.js';
@@ -34,6 +34,13 @@ export interface ClusterOptions {
   httpPort?: number;
   /** gRPC port of api; the others follow in start order (api +0 … scaler +5). Default: persistent 50051, ephemeral free ports. */
   grpcPortBase?: number;
+  /**
+   * Port of api's Prometheus metrics endpoint; the others follow in start order
+   * (api +0 … scaler +5), each passed as `OTEL_EXPORTER_PROMETHEUS_PORT`. Used
+   * only when `OTEL_METRICS_EXPORTER` includes `prometheus`. Default: persistent
+   * 9464, ephemeral free ports. Agents always take free ones (see the instance-manager).
+   */
+  metricsPortBase?: number;
   /** Extra environment for every service (cannot override the URLs, ports and data dir the cluster assigns). */
   env?: Readonly<Record<string, string>>;
   /** Services to run, started in Hearth's order whatever the order given. Default every supervised service (all but the agent, which the instance-manager launches per instance). */
@@ -64,6 +71,13 @@ export interface Cluster {
   httpEndpoint: string;
   /** gRPC address (`host:port`) of every service (assigned even to services not run). */
   grpcEndpoints: Readonly<Record<ServiceName, string>>;
+  /**
+   * URL of the Prometheus endpoint (`http://127.0.0.1:<port>/metrics`) of every
+   * service run, when the services' `OTEL_METRICS_EXPORTER` includes
+   * `prometheus`; else empty. The agents' endpoints are listed by the
+   * instance-manager's at `/discovery/agents` (a Prometheus `http_sd` document).
+   */
+  metricsEndpoints: Readonly<Partial<Record<ServiceName, string>>>;
   /** Where the infrastructure answers. */
   infra: InfraEndpoints;
   /** Temporal Web UI URL when the cluster started a local Temporal with its UI (persistent mode), else undefined. */
@@ -100,6 +114,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const wanted = new Set(options.services ?? supervisedServiceNames);
   const names = serviceNames.filter((name) => wanted.has(name));
   const { grpcPorts, httpPort } = await assignPorts(mode, names, options);
+  const prometheusOn = prometheusExporterOn(options.env?.OTEL_METRICS_EXPORTER ?? process.env.OTEL_METRICS_EXPORTER);
+  const metricsPorts = await assignMetricsPorts(mode, names, options, prometheusOn);
+  const metricsEndpoints: Partial<Record<ServiceName, string>> = prometheusOn
+    ? Object.fromEntries(names.map((name) => [name, `http://${loopback}:${metricsPorts[name]}/metrics`]))
+    : {};
   const grpcEndpoints = Object.fromEntries(serviceNames.map((name) => [name, `${loopback}:${grpcPorts[name]}`])) as Record<
     ServiceName,
     string
@@ -145,6 +164,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
           NATS_URL: infra.natsUrl,
           TEMPORAL_ADDRESS: infra.temporalAddress,
           HEARTH_GRPC_PORT: String(grpcPorts[name]),
+          OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPorts[name]),
           ...(name === 'api' ? { HEARTH_HTTP_PORT: String(httpPort) } : {}),
           HEARTH_DATA_DIR: serviceDataDir,
         },
@@ -166,6 +186,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   return {
     httpEndpoint: `http://${loopback}:${httpPort}`,
     grpcEndpoints,
+    metricsEndpoints,
     infra: { databaseUrl: infra.databaseUrl, natsUrl: infra.natsUrl, temporalAddress: infra.temporalAddress },
     temporalUiUrl: ownedInfra?.temporalUiUrl,
     dataDir,
@@ -199,6 +220,32 @@ async function assignPorts(
   if (httpPort === 0) httpPort = await pickFreePort();
   else if (names.includes('api')) await assertPortFree(httpPort, 'api-http');
   return { grpcPorts, httpPort };
+}
+
+/** Whether an `OTEL_METRICS_EXPORTER` value turns the Prometheus endpoint on. */
+function prometheusExporterOn(value: string | undefined): boolean {
+  const names = (value ?? '').split(',').map((name) => name.trim());
+  return names.includes('prometheus') && !names.includes('none');
+}
+
+/** Metrics ports: free ones in ephemeral mode (unless a base is given), else base + start order, checked free when the endpoint is on. */
+async function assignMetricsPorts(
+  mode: InfraMode,
+  names: readonly ServiceName[],
+  options: ClusterOptions,
+  prometheusOn: boolean,
+): Promise<Record<ServiceName, number>> {
+  const ports = {} as Record<ServiceName, number>;
+  if (mode === 'ephemeral' && options.metricsPortBase === undefined) {
+    for (const name of serviceNames) ports[name] = prometheusOn && names.includes(name) ? await pickFreePort() : 0;
+    return ports;
+  }
+  const base = options.metricsPortBase ?? defaultMetricsPorts.api;
+  serviceNames.forEach((name, index) => {
+    ports[name] = base + index;
+  });
+  if (prometheusOn) for (const name of names) await assertPortFree(ports[name], `${name}-metrics`);
+  return ports;
 }
 
 function rotateIfLarge(file: string): void {

@@ -48,6 +48,23 @@ export const defaultGrpcPorts: Readonly<Record<ServiceName, number>> = Object.fr
   scaler: 50056,
 });
 
+/**
+ * Default Prometheus port of each service's metrics endpoint when the
+ * `prometheus` metrics exporter is on (`OTEL_EXPORTER_PROMETHEUS_PORT`
+ * overrides for the one process): 9464 (OpenTelemetry's default) plus the
+ * service's place in start order. Agents launched by the local provider use a
+ * free port instead (`HEARTH_AGENT_METRICS_PORT`, default 0), advertised
+ * through the instance-manager's discovery document.
+ */
+export const defaultMetricsPorts: Readonly<Record<ServiceName, number>> = Object.freeze({
+  api: 9464,
+  placement: 9465,
+  'instance-manager': 9466,
+  router: 9467,
+  agent: 9468,
+  scaler: 9469,
+});
+
 /** The six Hearth services. */
 export type ServiceName = 'api' | 'placement' | 'instance-manager' | 'router' | 'agent' | 'scaler';
 

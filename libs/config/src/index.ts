@@ -4,6 +4,6 @@
  * variable, instead of failing later in a request.
  */
 export { ConfigError, envString, envRequired, envInt, envBool, envList, envMap } from './env.js';
-export { loadCommonConfig, defaultGrpcPorts, serviceNames, supervisedServiceNames, type CommonConfig, type ServiceName } from './common-config.js';
+export { loadCommonConfig, defaultGrpcPorts, defaultMetricsPorts, serviceNames, supervisedServiceNames, type CommonConfig, type ServiceName } from './common-config.js';
 export { detectRuntimes, type RuntimeInterpreter } from './runtimes.js';
 export { loadZoneConfig, type ZoneConfig } from './zones.js';

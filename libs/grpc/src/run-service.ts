@@ -1,7 +1,8 @@
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { defaultGrpcPorts, envInt, loadCommonConfig, type CommonConfig, type ServiceName } from '@hearth/config';
-import { createLogger, startTelemetry, type Logger } from '@hearth/telemetry';
+import { defaultGrpcPorts, defaultMetricsPorts, envInt, loadCommonConfig, type CommonConfig, type ServiceName } from '@hearth/config';
+import type { Attributes } from '@opentelemetry/api';
+import { createLogger, startMetrics, startTelemetry, type Logger, type MetricsPipeline } from '@hearth/telemetry';
 
 /** What a service's setup receives. */
 export interface ServiceContext {
@@ -14,6 +15,8 @@ export interface ServiceContext {
   onShutdown(fn: () => Promise<void> | void): void;
   /** Sets the health of a named sub-service (the empty name is the whole process). */
   setHealth(service: string, status: 'SERVING' | 'NOT_SERVING'): void;
+  /** The process's metrics pipeline, started before setup (so instruments created in setup are live). */
+  metrics: MetricsPipeline;
 }
 
 /** Options of runService. */
@@ -23,11 +26,15 @@ export interface ServiceDefinitionOptions {
   setup(ctx: ServiceContext): Promise<Record<string, unknown> | void>;
   /** Largest inbound gRPC message, bytes. Default 4 MiB. */
   maxReceiveMessageBytes?: number;
+  /** Resource attributes of the process's metrics beyond `service.name`, e.g. an agent's `service.instance.id`. */
+  metricsResourceAttributes?: Attributes;
 }
 
 /** A started service. */
 export interface RunningService {
   grpcAddress: string;
+  /** `host:port` of the Prometheus metrics endpoint (`/metrics`), when the `prometheus` exporter is on. */
+  metricsAddress: string | undefined;
   /** Stops gracefully; idempotent. */
   stop(): Promise<void>;
 }
@@ -39,7 +46,9 @@ export interface RunningService {
  * idempotent shutdown on SIGTERM/SIGINT: health goes NOT_SERVING, the server
  * stops accepting and drains in-flight calls up to `HEARTH_SHUTDOWN_GRACE_MS`,
  * cleanups run, and the process exits 0. When ready it logs one line with
- * `event: "service.ready"`, which the supervisor waits for.
+ * `event: "service.ready"`, which the supervisor waits for. Metrics (see
+ * startMetrics) start before setup; the ready line names the Prometheus
+ * endpoint as `metrics` when there is one.
  */
 export async function runService(options: ServiceDefinitionOptions): Promise<RunningService> {
   const telemetry = startTelemetry({ serviceName: `hearth-${options.name}` });
@@ -53,6 +62,7 @@ export async function runService(options: ServiceDefinitionOptions): Promise<Run
   const health = new HealthImplementation({ '': 'NOT_SERVING' });
   health.addToServer(server);
   const cleanups: Array<() => Promise<void> | void> = [];
+  let metricsPipeline: MetricsPipeline | undefined;
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -65,11 +75,25 @@ export async function runService(options: ServiceDefinitionOptions): Promise<Run
           logger.warn({ err: error }, 'cleanup failed during shutdown'),
         );
       }
+      await metricsPipeline?.shutdown().catch(() => undefined);
       await telemetry.shutdown().catch(() => undefined);
       logger.info({ event: 'service.stopped' }, 'stopped');
     })();
     return stopping;
   };
+
+  try {
+    metricsPipeline = await startMetrics({
+      serviceName: `hearth-${options.name}`,
+      defaultPrometheusPort: defaultMetricsPorts[options.name],
+      ...(options.metricsResourceAttributes ? { resourceAttributes: options.metricsResourceAttributes } : {}),
+    });
+  } catch (error) {
+    logger.fatal({ err: error }, `${options.name} failed to start its metrics`);
+    await stop();
+    throw error;
+  }
+  const metricsAddress = metricsPipeline.prometheusAddress;
 
   const ctx: ServiceContext = {
     name: options.name,
@@ -78,6 +102,7 @@ export async function runService(options: ServiceDefinitionOptions): Promise<Run
     addService: (definition, implementation) => server.addService(definition, implementation),
     onShutdown: (fn) => cleanups.push(fn),
     setHealth: (service, status) => health.setStatus(service, status),
+    metrics: metricsPipeline,
   };
 
   try {
@@ -89,8 +114,8 @@ export async function runService(options: ServiceDefinitionOptions): Promise<Run
     );
     health.setStatus('', 'SERVING');
     const grpcAddress = `${config.grpcHost}:${boundPort}`;
-    logger.info({ event: 'service.ready', grpc: grpcAddress, ...extra }, `${options.name} ready`);
-    return { grpcAddress, stop };
+    logger.info({ event: 'service.ready', grpc: grpcAddress, ...(metricsAddress ? { metrics: metricsAddress } : {}), ...extra }, `${options.name} ready`);
+    return { grpcAddress, metricsAddress, stop };
   } catch (error) {
     logger.fatal({ err: error }, `${options.name} failed to start`);
     await stop();

@@ -9,3 +9,15 @@ export { createLogger, type Logger } from './logger.js';
 export { runWithRequest, currentRequestId } from './request-context.js';
 export { injectTraceContext, extractTraceContext, type CarrierGetter, type CarrierSetter } from './propagation.js';
 export { tracer, withSpan } from './tracer.js';
+export {
+  startMetrics,
+  metricsConfigFromEnv,
+  createOtlpMetricExporter,
+  defaultPrometheusPort,
+  MetricsConfigError,
+  type MetricsOptions,
+  type MetricsPipeline,
+  type MetricsConfig,
+  type MetricsExporterName,
+  type OtlpProtocol,
+} from './start-metrics.js';

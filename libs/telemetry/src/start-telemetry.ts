@@ -46,7 +46,8 @@ export function startTelemetry(options: TelemetryOptions, env: NodeJS.ProcessEnv
     new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
   );
   if (options.spanProcessors === undefined && exportConfigured(env)) {
-    const sdk = new NodeSDK({ resource, serviceName: options.serviceName, instrumentations: [] });
+    // Metrics are start-metrics.ts's (one MeterProvider per process): the SDK must not build its own from OTEL_METRICS_EXPORTER.
+    const sdk = new NodeSDK({ resource, serviceName: options.serviceName, instrumentations: [], metricReaders: [] });
     sdk.start();
     return { shutdown: () => sdk.shutdown(), forceFlush: async () => {} };
   }

@@ -4,7 +4,7 @@ import { createTestDatabase, type TestDatabase } from './test-database.js';
 import { testInfra } from './test-infra.js';
 
 /** Options of `startTestCluster`: those of `startCluster` that a test may choose. */
-export type TestClusterOptions = Omit<ClusterOptions, 'mode' | 'infra' | 'infraOptions' | 'httpPort' | 'grpcPortBase'>;
+export type TestClusterOptions = Omit<ClusterOptions, 'mode' | 'infra' | 'infraOptions' | 'httpPort' | 'grpcPortBase' | 'metricsPortBase'>;
 
 /** A whole Hearth cluster for one test, isolated from other clusters of the same run. */
 export interface TestCluster extends Cluster {

@@ -32,6 +32,8 @@ export interface AgentOptions {
   zone?: string;
   /** ARN of the instance's capacity provider (`HEARTH_CAPACITY_PROVIDER_ARN`), in load reports and metric dimensions. Default empty. */
   capacityProviderArn?: string;
+  /** Instance type (`HEARTH_INSTANCE_TYPE`), the `InstanceType` dimension of the capacity-provider metrics. Default empty. */
+  instanceType?: string;
   /** vCPUs of the instance (`HEARTH_INSTANCE_VCPUS`): instance-wide CPU pressure is measured against them. Default 2. */
   instanceVcpus?: number;
   /** Memory of the instance, MiB (`HEARTH_INSTANCE_MEMORY_MIB`): instance-wide memory pressure is measured against it. Default 4096. */
@@ -128,7 +130,18 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     intervalMs: options.sampleIntervalMs ?? 250,
     windowMs: options.cpuWindowMs ?? 1_000,
   });
-  const metrics = createAgentMetrics({ environments: liveEnvironments, ...(options.meter ? { meter: options.meter } : {}) });
+  const metrics = createAgentMetrics({
+    environments: liveEnvironments,
+    instance: {
+      capacityProviderName: capacityProviderNameOf(capacityProviderArn),
+      instanceType: options.instanceType ?? '',
+      vcpus: instance.vcpus,
+      memoryMib: instance.memoryMib,
+      cpuPercent: () => instance.usage.cpuPercent,
+      memoryPercent: () => instance.usage.memoryPercent,
+    },
+    ...(options.meter ? { meter: options.meter } : {}),
+  });
 
   const planner = createInterpreterPlanner({
     sandboxUser: options.sandboxUser === null ? undefined : (options.sandboxUser ?? defaultSandboxUser()),

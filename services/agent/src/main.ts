@@ -32,6 +32,8 @@ runService({
   name: 'agent',
   // An invocation carries up to a 6 MB payload (Lambda's synchronous limit) plus framing.
   maxReceiveMessageBytes: 7 * 1024 * 1024,
+  // Series of many agents differ by this in OTLP backends (Prometheus tells them apart by scrape target).
+  metricsResourceAttributes: process.env.HEARTH_INSTANCE_ID ? { 'service.instance.id': process.env.HEARTH_INSTANCE_ID } : {},
   async setup({ config, logger, addService, onShutdown }) {
     agentConfig = loadAgentConfig();
     const instanceLogger = logger.child({ instanceId: agentConfig.instanceId });
@@ -48,6 +50,7 @@ runService({
       logger: instanceLogger,
       shutdownGraceMs: Math.min(config.shutdownGraceMs, 5_000),
       zone: agentConfig.zone,
+      instanceType: agentConfig.instanceType,
       capacityProviderArn: agentConfig.capacityProviderArn,
       instanceVcpus: agentConfig.vcpus,
       instanceMemoryMib: agentConfig.memoryMib,

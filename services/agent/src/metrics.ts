@@ -1,15 +1,26 @@
 /**
- * The execution-environment metrics of Lambda Managed Instances (spec §4–§5),
- * recorded through OpenTelemetry. Throttles are counters, incremented when the
- * agent refuses an invocation for a goodput reason (`Throttles` and exactly one
- * of `ConcurrencyThrottles`, `CPUThrottles`, `MemoryThrottles`); the EE gauges
- * are observed only when a reader collects, so they cost nothing otherwise.
- * Dimensions are LMI's: `CapacityProviderName`, `FunctionName` and
- * `Resource` = `<function>:<version>`. Without a configured MeterProvider the
- * global one is a no-op and so is all of this.
+ * The metrics of Lambda Managed Instances (spec §5) that an instance's agent
+ * measures, recorded through OpenTelemetry:
+ *
+ * - execution-environment level, dimensions `CapacityProviderName`,
+ *   `FunctionName`, `Resource` = `<function>:<version>`:
+ *   `ExecutionEnvironmentConcurrency`, `ExecutionEnvironmentConcurrencyLimit`,
+ *   `ExecutionEnvironmentCPUUtilization`, `ExecutionEnvironmentMemoryUtilization`;
+ * - capacity-provider level, dimensions `CapacityProviderName`, `InstanceType`:
+ *   `CPUUtilization`, `MemoryUtilization` (%), `vCPUAllocated`, `vCPUAvailable`
+ *   (count), `MemoryAllocated`, `MemoryAvailable` (bytes) — this instance's
+ *   share; a backend sums (capacity) or averages (utilisation) over the
+ *   instances of a provider, as CloudWatch does.
+ *
+ * Gauges are observed only when a reader collects, so they cost nothing
+ * otherwise. The agent's refusals of an invocation (goodput protection) are
+ * counted as `hearth.agent.rejections` by reason: they are not LMI's
+ * `Throttles`, because the router retries a refused invocation on another EE
+ * — the router counts the throttles callers get (services/router/src/metrics.ts).
+ * Without a configured MeterProvider the global one is a no-op and so is all of this.
  */
 import { metrics, type Attributes, type Counter, type Meter } from '@opentelemetry/api';
-import { RejectionReason } from './admission.js';
+import type { RejectionReason } from './admission.js';
 
 /** The LMI dimensions of an EE's metrics. */
 export interface EnvironmentMetricAttributes extends Attributes {
@@ -43,11 +54,31 @@ export interface MeteredEnvironment {
   readonly cpuPercent: number;
   /** Resident memory, percent of the EE's MemorySize. */
   readonly memoryPercent: number;
+  /** The EE's vCPU share (allocated on the instance while it lives). */
+  readonly vcpus: number;
+  /** The EE's MemorySize, MiB (allocated on the instance while it lives). */
+  readonly memorySizeMb: number;
+}
+
+/** What the capacity-provider gauges read of the instance. */
+export interface MeteredInstance {
+  /** Name of the instance's capacity provider (the `CapacityProviderName` dimension). */
+  readonly capacityProviderName: string;
+  /** The `InstanceType` dimension, e.g. `m7g.large`. */
+  readonly instanceType: string;
+  /** vCPUs of the instance. */
+  readonly vcpus: number;
+  /** Memory of the instance, MiB. */
+  readonly memoryMib: number;
+  /** CPU of the agent and its EEs over the sampling window, percent of the instance's vCPUs. */
+  cpuPercent(): number;
+  /** Resident memory of the agent and its EEs, percent of the instance's memory. */
+  memoryPercent(): number;
 }
 
 /** The agent's instruments. */
 export interface AgentMetrics {
-  /** Counts a refused invocation: a throttle when the reason is ConcurrencyLimit, CPUPressure or MemoryPressure. */
+  /** Counts an invocation this agent refused (`hearth.agent.rejections`, with the EE's dimensions and `reason`). */
   recordRejection(attributes: EnvironmentMetricAttributes, reason: RejectionReason): void;
 }
 
@@ -57,13 +88,11 @@ export interface AgentMetricsOptions {
   meter?: Meter;
   /** The EEs the gauges observe. */
   environments(): Iterable<MeteredEnvironment>;
+  /** The instance the capacity-provider gauges observe; undefined = no capacity-provider gauges. */
+  instance?: MeteredInstance;
 }
 
-const throttleCounterOf: Partial<Record<RejectionReason, 'concurrency' | 'cpu' | 'memory'>> = {
-  [RejectionReason.ConcurrencyLimit]: 'concurrency',
-  [RejectionReason.CPUPressure]: 'cpu',
-  [RejectionReason.MemoryPressure]: 'memory',
-};
+const mib = 1024 * 1024;
 
 interface VersionAggregate {
   attributes: EnvironmentMetricAttributes;
@@ -77,16 +106,14 @@ interface VersionAggregate {
 /**
  * Creates the counters and gauges. Several EEs of one version on this instance
  * share one data point per gauge: concurrency and its limit are the maximum over
- * them, CPU and memory utilisation the mean.
+ * them, CPU and memory utilisation the mean. The capacity-provider gauges
+ * count every live EE (starting, ready or stopping) as allocated.
  */
 export function createAgentMetrics(options: AgentMetricsOptions): AgentMetrics {
   const meter = options.meter ?? metrics.getMeter('hearth-agent');
-  const throttles = meter.createCounter('Throttles', { description: 'Invocations an execution environment refused (any goodput reason)' });
-  const counters: Record<'concurrency' | 'cpu' | 'memory', Counter> = {
-    concurrency: meter.createCounter('ConcurrencyThrottles', { description: 'Invocations refused: the EE was at its maximum concurrency' }),
-    cpu: meter.createCounter('CPUThrottles', { description: 'Invocations refused: CPU pressure on the EE or its instance' }),
-    memory: meter.createCounter('MemoryThrottles', { description: 'Invocations refused: memory pressure on the EE or its instance' }),
-  };
+  const rejections: Counter = meter.createCounter('hearth.agent.rejections', {
+    description: 'Invocations an execution environment refused, by reason (the router retries them on another EE)',
+  });
   const concurrency = meter.createObservableGauge('ExecutionEnvironmentConcurrency', {
     description: 'Most invocations in flight at once on an EE since the previous collection',
   });
@@ -125,12 +152,44 @@ export function createAgentMetrics(options: AgentMetricsOptions): AgentMetrics {
     },
     [concurrency, limit, cpu, memory],
   );
+  if (options.instance) observeInstance(meter, options.instance, options.environments);
   return {
     recordRejection(attributes, reason) {
-      const counter = throttleCounterOf[reason];
-      if (!counter) return;
-      throttles.add(1, attributes);
-      counters[counter].add(1, attributes);
+      rejections.add(1, { ...attributes, reason });
     },
   };
+}
+
+/** The capacity-provider gauges of one instance (see the module comment). */
+function observeInstance(meter: Meter, instance: MeteredInstance, environments: () => Iterable<MeteredEnvironment>): void {
+  const attributes = Object.freeze({ CapacityProviderName: instance.capacityProviderName, InstanceType: instance.instanceType });
+  const cpu = meter.createObservableGauge('CPUUtilization', { description: 'CPU of the instance, percent of its vCPUs', unit: '%' });
+  const memory = meter.createObservableGauge('MemoryUtilization', { description: 'Resident memory on the instance, percent of its memory', unit: '%' });
+  const vcpuAllocated = meter.createObservableGauge('vCPUAllocated', { description: 'vCPUs allocated on the instance to execution environments' });
+  const vcpuAvailable = meter.createObservableGauge('vCPUAvailable', { description: 'vCPUs of the instance still available for execution environments' });
+  const memoryAllocated = meter.createObservableGauge('MemoryAllocated', {
+    description: 'Memory allocated on the instance to execution environments',
+    unit: 'By',
+  });
+  const memoryAvailable = meter.createObservableGauge('MemoryAvailable', {
+    description: 'Memory of the instance still available for execution environments',
+    unit: 'By',
+  });
+  meter.addBatchObservableCallback(
+    (result) => {
+      let vcpus = 0;
+      let memoryMb = 0;
+      for (const environment of environments()) {
+        vcpus += environment.vcpus;
+        memoryMb += environment.memorySizeMb;
+      }
+      result.observe(cpu, instance.cpuPercent(), attributes);
+      result.observe(memory, instance.memoryPercent(), attributes);
+      result.observe(vcpuAllocated, vcpus, attributes);
+      result.observe(vcpuAvailable, Math.max(0, instance.vcpus - vcpus), attributes);
+      result.observe(memoryAllocated, memoryMb * mib, attributes);
+      result.observe(memoryAvailable, Math.max(0, (instance.memoryMib - memoryMb) * mib), attributes);
+    },
+    [cpu, memory, vcpuAllocated, vcpuAvailable, memoryAllocated, memoryAvailable],
+  );
 }

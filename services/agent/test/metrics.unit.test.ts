@@ -1,7 +1,8 @@
 /**
- * The LMI execution-environment metrics through an OpenTelemetry SDK reader:
- * throttle counters (Throttles plus exactly one sub-counter), gauges per
- * function version with LMI's dimensions.
+ * The LMI metrics of an agent through an OpenTelemetry SDK reader: gauges per
+ * function version with LMI's EE dimensions, the capacity-provider gauges of
+ * the instance, and refusals counted by reason (not as LMI throttles: the
+ * router counts those).
  */
 import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
@@ -32,7 +33,7 @@ describe('agent metrics', () => {
     expect(capacityProviderNameOf('')).toBe('');
   });
 
-  it('counts throttles by reason and observes EE gauges per version', async () => {
+  it('counts refusals by reason and observes EE and capacity-provider gauges', async () => {
     const reader = new TestReader();
     const provider = new MeterProvider({ readers: [reader] });
     const fnA = environmentMetricAttributes('fleet', 'fn-a', '3');
@@ -44,31 +45,78 @@ describe('agent metrics', () => {
       takePeakInFlight: () => peak,
       cpuPercent,
       memoryPercent,
+      vcpus: 1,
+      memorySizeMb: 2048,
     });
     const environments = [ee(fnA, 10, 40, 20), ee(fnA, 30, 60, 30), ee(fnB, 2, 5, 10), ee(fnB, 99, 99, 99, false)];
-    const metrics = createAgentMetrics({ meter: provider.getMeter('test'), environments: () => environments });
+    const metrics = createAgentMetrics({
+      meter: provider.getMeter('test'),
+      environments: () => environments,
+      instance: { capacityProviderName: 'fleet', instanceType: 'm7g.2xlarge', vcpus: 8, memoryMib: 32_768, cpuPercent: () => 42, memoryPercent: () => 17 },
+    });
 
     metrics.recordRejection(fnA, 'ConcurrencyLimit');
     metrics.recordRejection(fnA, 'CPUPressure');
     metrics.recordRejection(fnA, 'CPUPressure');
     metrics.recordRejection(fnB, 'MemoryPressure');
-    // Not throttles: the EE was not there to take it.
     metrics.recordRejection(fnB, 'NotReady');
-    metrics.recordRejection(fnB, 'UnknownEnvironment');
 
     const { resourceMetrics } = await reader.collect();
     const got = points(resourceMetrics);
     const resourceA = { CapacityProviderName: 'fleet', FunctionName: 'fn-a', Resource: 'fn-a:3' };
     const resourceB = { CapacityProviderName: 'fleet', FunctionName: 'fn-b', Resource: 'fn-b:1' };
-    expect(got.get('Throttles')).toEqual(expect.arrayContaining([[resourceA, 3], [resourceB, 1]]));
-    expect(got.get('ConcurrencyThrottles')).toEqual([[resourceA, 1]]);
-    expect(got.get('CPUThrottles')).toEqual([[resourceA, 2]]);
-    expect(got.get('MemoryThrottles')).toEqual([[resourceB, 1]]);
+    // A refusal is retried elsewhere by the router: not one of LMI's throttles.
+    expect(got.has('Throttles')).toBe(false);
+    expect(got.get('hearth.agent.rejections')).toEqual(
+      expect.arrayContaining([
+        [{ ...resourceA, reason: 'ConcurrencyLimit' }, 1],
+        [{ ...resourceA, reason: 'CPUPressure' }, 2],
+        [{ ...resourceB, reason: 'MemoryPressure' }, 1],
+        [{ ...resourceB, reason: 'NotReady' }, 1],
+      ]),
+    );
     // Two EEs of fn-a:3: the peak concurrency is the higher, utilisation the mean; the non-Ready EE is left out.
     expect(got.get('ExecutionEnvironmentConcurrency')).toEqual(expect.arrayContaining([[resourceA, 30], [resourceB, 2]]));
     expect(got.get('ExecutionEnvironmentConcurrencyLimit')).toEqual(expect.arrayContaining([[resourceA, 64], [resourceB, 64]]));
     expect(got.get('ExecutionEnvironmentCPUUtilization')).toEqual(expect.arrayContaining([[resourceA, 50], [resourceB, 5]]));
     expect(got.get('ExecutionEnvironmentMemoryUtilization')).toEqual(expect.arrayContaining([[resourceA, 25], [resourceB, 10]]));
+    // Capacity provider level: the instance's own figures; every live EE (the starting one too) holds 1 vCPU and 2 GiB.
+    const instance = { CapacityProviderName: 'fleet', InstanceType: 'm7g.2xlarge' };
+    expect(got.get('CPUUtilization')).toEqual([[instance, 42]]);
+    expect(got.get('MemoryUtilization')).toEqual([[instance, 17]]);
+    expect(got.get('vCPUAllocated')).toEqual([[instance, 4]]);
+    expect(got.get('vCPUAvailable')).toEqual([[instance, 4]]);
+    expect(got.get('MemoryAllocated')).toEqual([[instance, 4 * 2048 * 1024 * 1024]]);
+    expect(got.get('MemoryAvailable')).toEqual([[instance, (32_768 - 4 * 2048) * 1024 * 1024]]);
+    await provider.shutdown();
+  });
+});
+
+describe('capacity-provider gauges', () => {
+  it('never report negative availability when EEs over-commit the instance', async () => {
+    const reader = new TestReader();
+    const provider = new MeterProvider({ readers: [reader] });
+    const attributes = environmentMetricAttributes('fleet', 'fn', '1');
+    const big: MeteredEnvironment = {
+      isReady: true,
+      metricAttributes: attributes,
+      maxConcurrency: 1,
+      takePeakInFlight: () => 0,
+      cpuPercent: 0,
+      memoryPercent: 0,
+      vcpus: 4,
+      memorySizeMb: 8192,
+    };
+    createAgentMetrics({
+      meter: provider.getMeter('test'),
+      environments: () => [big, big],
+      instance: { capacityProviderName: 'fleet', instanceType: 'c7g.large', vcpus: 2, memoryMib: 4096, cpuPercent: () => 0, memoryPercent: () => 0 },
+    });
+    const got = points((await reader.collect()).resourceMetrics);
+    const instance = { CapacityProviderName: 'fleet', InstanceType: 'c7g.large' };
+    expect(got.get('vCPUAllocated')).toEqual([[instance, 8]]);
+    expect(got.get('vCPUAvailable')).toEqual([[instance, 0]]);
+    expect(got.get('MemoryAvailable')).toEqual([[instance, 0]]);
     await provider.shutdown();
   });
 });

@@ -90,6 +90,14 @@ export interface InstanceManagerStats {
   heartbeatsDropped: number;
 }
 
+/** One group of a Prometheus `http_sd` discovery document. */
+export interface ScrapeTargetGroup {
+  /** `host:port` of each endpoint; Prometheus scrapes `/metrics` on it. */
+  targets: string[];
+  /** Labels Prometheus attaches to every series scraped from the targets. */
+  labels: Record<string, string>;
+}
+
 /** The running instance lifecycle of this process. */
 export interface InstanceManager {
   /**
@@ -111,6 +119,13 @@ export interface InstanceManager {
   lastHeartbeat(instanceId: string): LatestHeartbeat | undefined;
   stats(): InstanceManagerStats;
   /**
+   * The Prometheus endpoints of the agents this process runs, as a Prometheus
+   * `http_sd` document: one group per agent that serves one, labelled
+   * `hearth_instance_id`, `hearth_zone` (not `InstanceType` or
+   * `CapacityProviderName`: the agents' own series carry those).
+   */
+  scrapeTargets(): ScrapeTargetGroup[];
+  /**
    * Stops watching and terminates every instance this process runs (their
    * agents die with it anyway), recording why. Idempotent.
    */
@@ -119,6 +134,7 @@ export interface InstanceManager {
 
 interface OwnedInstance {
   readonly instance: LaunchedInstance;
+  readonly spec: InstanceSpec;
   /** When its launch was requested, epoch ms on this host's clock (its age counts from here). */
   readonly launchedAtMs: number;
   /** Whether InstanceRotationDue is recorded, being recorded, or not yet due. */
@@ -212,7 +228,7 @@ export async function startInstanceManager(options: InstanceManagerOptions): Pro
       });
     }
 
-    const entry: OwnedInstance = { instance: launched, launchedAtMs, rotation: 'none', ending: false, failReason: undefined, failing: false };
+    const entry: OwnedInstance = { instance: launched, spec, launchedAtMs, rotation: 'none', ending: false, failReason: undefined, failing: false };
     try {
       if (closing) {
         throw new ServiceUnavailableException(`Instance ${instanceId} was stopped right after launch: the instance-manager is shutting down`);
@@ -372,6 +388,15 @@ export async function startInstanceManager(options: InstanceManagerOptions): Pro
       return (await table.list(sql, filter)).map((stored) => view(stored.state));
     },
     lastHeartbeat: (instanceId) => heartbeats.latest(instanceId),
+    scrapeTargets() {
+      const groups: ScrapeTargetGroup[] = [];
+      for (const [instanceId, entry] of owned) {
+        const address = entry.instance.metricsAddress;
+        if (!address || entry.ending) continue;
+        groups.push({ targets: [address], labels: { hearth_instance_id: instanceId, hearth_zone: entry.spec.zone } });
+      }
+      return groups;
+    },
     stats: () => ({
       running: owned.size,
       heartbeatsIgnored: heartbeats.ignored,

@@ -62,6 +62,9 @@ export function createLocalProvider(options: LocalProviderOptions): InstanceProv
         HEARTH_INSTANCE_VCPUS: String(spec.vcpus),
         HEARTH_INSTANCE_MEMORY_MIB: String(spec.memoryMib),
         HEARTH_GRPC_PORT: '0',
+        // Many agents share this host: each takes a free port for its Prometheus endpoint (when that
+        // exporter is on) and names it in its ready line; the instance-manager's discovery document lists them.
+        OTEL_EXPORTER_PROMETHEUS_PORT: '0',
         NATS_URL: options.natsUrl,
         HEARTH_NATS_PREFIX: options.natsPrefix,
         // The agent keeps its files in `<HEARTH_DATA_DIR>/instances/<id>/`, the directory holding agent.log.
@@ -69,8 +72,8 @@ export function createLocalProvider(options: LocalProviderOptions): InstanceProv
         HEARTH_REGION: options.region,
         HEARTH_LOG_LEVEL: options.logLevel ?? 'info',
       };
-      let announce: (address: string) => void = () => {};
-      const ready = new Promise<string>((resolve) => (announce = resolve));
+      let announce: (line: ReadyLine) => void = () => {};
+      const ready = new Promise<ReadyLine>((resolve) => (announce = resolve));
       let child: ManagedProcess;
       try {
         child = await ManagedProcess.start({
@@ -81,7 +84,7 @@ export function createLocalProvider(options: LocalProviderOptions): InstanceProv
           cwd: directory,
           onLine(line) {
             log.write(line);
-            if (isReadyLine(line)) announce(grpcAddressOf(line));
+            if (isReadyLine(line)) announce(readyLineOf(line));
           },
         });
       } catch (error) {
@@ -99,6 +102,7 @@ export function createLocalProvider(options: LocalProviderOptions): InstanceProv
 
       const launched: LaunchedInstance = {
         agentAddress: outcome.address,
+        metricsAddress: outcome.metricsAddress,
         pid: child.pid,
         exited: child.exited,
         stop: ({ timeoutMs }) => child.stop({ signal: 'SIGTERM', timeoutMs }),
@@ -110,13 +114,21 @@ export function createLocalProvider(options: LocalProviderOptions): InstanceProv
   };
 }
 
-/** The `grpc` field of a ready line (`{"event":"service.ready","grpc":"127.0.0.1:PORT"}`), or '' when absent. */
-function grpcAddressOf(line: string): string {
+/** What the agent's ready line says of where it answers. */
+interface ReadyLine {
+  /** The `grpc` field (`127.0.0.1:PORT`), or '' when absent. */
+  grpc: string;
+  /** The `metrics` field (its Prometheus endpoint's `host:port`), when it has one. */
+  metrics: string | undefined;
+}
+
+/** The addresses of a ready line (`{"event":"service.ready","grpc":"127.0.0.1:PORT","metrics":"127.0.0.1:PORT"}`). */
+function readyLineOf(line: string): ReadyLine {
   try {
-    const grpc = (JSON.parse(line) as { grpc?: unknown }).grpc;
-    return typeof grpc === 'string' ? grpc : '';
+    const { grpc, metrics } = JSON.parse(line) as { grpc?: unknown; metrics?: unknown };
+    return { grpc: typeof grpc === 'string' ? grpc : '', metrics: typeof metrics === 'string' && metrics !== '' ? metrics : undefined };
   } catch {
-    return '';
+    return { grpc: '', metrics: undefined };
   }
 }
 
@@ -127,14 +139,14 @@ function whyNotReady(outcome: Outcome, deadlineMs: number): string {
   return 'the agent\'s ready line carries no "grpc" address';
 }
 
-type Outcome = { kind: 'ready'; address: string } | { kind: 'exited'; exit: InstanceExit } | { kind: 'timeout' };
+type Outcome = { kind: 'ready'; address: string; metricsAddress: string | undefined } | { kind: 'exited'; exit: InstanceExit } | { kind: 'timeout' };
 
 /** Which comes first: the ready line, the exit, or the deadline. */
-async function firstOf(ready: Promise<string>, exited: Promise<InstanceExit>, ms: number): Promise<Outcome> {
+async function firstOf(ready: Promise<ReadyLine>, exited: Promise<InstanceExit>, ms: number): Promise<Outcome> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race<Outcome>([
-      ready.then((address) => ({ kind: 'ready', address })),
+      ready.then((line) => ({ kind: 'ready', address: line.grpc, metricsAddress: line.metrics })),
       exited.then((exit) => ({ kind: 'exited', exit })),
       new Promise<Outcome>((resolve) => {
         timer = setTimeout(() => resolve({ kind: 'timeout' }), ms);

@@ -22,7 +22,7 @@ import { createLocalProvider } from './local-provider.js';
 
 runServiceMain({
   name: 'instance-manager',
-  async setup({ config, logger, addService, onShutdown }) {
+  async setup({ config, logger, addService, onShutdown, metrics }) {
     const settings = loadInstanceManagerConfig(config);
     const sql = postgres(settings.databaseUrl, { max: 5, onnotice: () => {}, connect_timeout: 10 });
     onShutdown(() => sql.end({ timeout: 5 }));
@@ -82,6 +82,8 @@ runServiceMain({
       })
       .catch((error: unknown) => logger.warn({ err: error }, 'could not look for orphaned agent containers'));
     addService(proto.InstanceManagerServiceService, instanceManagerService(manager, logger));
+    // Agents take free metrics ports: Prometheus finds them here (http_sd_configs, see docs/metrics.md).
+    metrics.serveJson('/discovery/agents', () => manager.scrapeTargets());
     return { provider: provider.name, agentEntry: settings.agentEntry, agentImage: settings.docker?.agentImage, heartbeatTimeoutMs: settings.heartbeatTimeoutMs, instanceMaxAgeMs: settings.instanceMaxAgeMs };
   },
 });

@@ -19,6 +19,8 @@ export interface InstanceExit {
 export interface LaunchedInstance {
   /** `host:port` of the agent's gRPC server. */
   readonly agentAddress: string;
+  /** `host:port` of the agent's Prometheus metrics endpoint (`/metrics`), when it serves one. */
+  readonly metricsAddress?: string | undefined;
   /** Process id of the agent on this host (local provider); undefined where it means nothing (containers, VMs). */
   readonly pid: number | undefined;
   /**

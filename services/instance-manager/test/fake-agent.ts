@@ -1,6 +1,6 @@
 /**
  * A stand-in for the agent that keeps the agent's process contract (env in,
- * JSON ready line with the gRPC address out, heartbeats on
+ * JSON ready line with the gRPC address — and a metrics address — out, heartbeats on
  * `instance.<id>.heartbeat`, exit 0 on SIGTERM) and misbehaves on request,
  * chosen by the instance id:
  *
@@ -47,7 +47,7 @@ if (id.includes('crash')) {
   process.exit(3);
 }
 const child = spawn('sleep', ['600'], { stdio: 'ignore' });
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('HEARTH_') || k === 'NATS_URL' || k === 'DATABASE_URL'));
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('HEARTH_') || k.startsWith('OTEL_') || k === 'NATS_URL' || k === 'DATABASE_URL'));
 writeFileSync(join(process.env.HEARTH_DATA_DIR, 'instances', id, 'agent.json'), JSON.stringify({ pid: process.pid, childPid: child.pid, env }));
 const nc = await nats.connect({ servers: process.env.NATS_URL });
 const server = createServer((socket) => socket.end());
@@ -64,7 +64,8 @@ process.once('SIGTERM', async () => {
 if (id.includes('stuck')) {
   log({ msg: 'never getting ready' });
 } else {
-  log({ event: 'service.ready', grpc: '127.0.0.1:' + server.address().port, msg: 'agent ready' });
+  // The metrics address only has to be of the right shape: what the instance-manager lists for Prometheus.
+  log({ event: 'service.ready', grpc: '127.0.0.1:' + server.address().port, metrics: '127.0.0.1:' + (server.address().port + 1), msg: 'agent ready' });
   if (!id.includes('mute')) {
     const beat = () => nc.publish(prefix + '.live.instance.' + id + '.heartbeat', JSON.stringify({ instanceId: id, at: Date.now(), environments: [] }));
     beat();

@@ -110,6 +110,8 @@ describe('instance-manager with the local provider', () => {
       HEARTH_INSTANCE_VCPUS: '2',
       HEARTH_INSTANCE_MEMORY_MIB: '8192',
       HEARTH_GRPC_PORT: '0',
+      // Agents share the host: each takes a free metrics port, whatever port the instance-manager's own endpoint has.
+      OTEL_EXPORTER_PROMETHEUS_PORT: '0',
       HEARTH_NATS_PREFIX: fixture.bus.prefix,
       HEARTH_DATA_DIR: dataDir,
       HEARTH_REGION: 'us-east-1',
@@ -122,6 +124,15 @@ describe('instance-manager with the local provider', () => {
     const inZones = listed.filter((i) => i.instanceId.startsWith('i-zone')).map((i) => [i.zone, i.status]);
     // Listed in launch order; the three launches ran concurrently.
     expect(inZones.sort()).toEqual(zones.map((zone) => [zone, 'Running']));
+
+    // Prometheus finds each agent's metrics endpoint (from its ready line) in the http_sd document.
+    const targets = manager.scrapeTargets().filter((group) => group.labels.hearth_instance_id?.startsWith('i-zone'));
+    expect(targets.sort((a, b) => a.labels.hearth_instance_id!.localeCompare(b.labels.hearth_instance_id!))).toEqual(
+      launched.map((instance, i) => ({
+        targets: [`127.0.0.1:${Number(instance.agentAddress.split(':')[1]) + 1}`],
+        labels: { hearth_instance_id: `i-zone${i}`, hearth_zone: zones[i] },
+      })),
+    );
   });
 
   it('is idempotent by instance id: a concurrent launch joins, a repeated one returns the instance', async () => {
@@ -140,8 +151,11 @@ describe('instance-manager with the local provider', () => {
     await manager.launch(spec('i-term'));
     const pids = processesOf(dataDir, 'i-term');
     expect(pids.every(isAlive)).toBe(true);
+    expect(manager.scrapeTargets().map((group) => group.labels.hearth_instance_id)).toContain('i-term');
 
     const terminated = await manager.terminate('i-term', 'scale in');
+    // A terminated instance's agent is no longer a scrape target.
+    expect(manager.scrapeTargets().map((group) => group.labels.hearth_instance_id)).not.toContain('i-term');
     expect(terminated).toMatchObject({ status: 'Terminated', stateReason: 'scale in', agentPid: undefined });
     expect(pids.filter(isAlive)).toEqual([]);
     expect(await eventTypes(fixture.store, 'i-term')).toEqual(['InstanceLaunchRequested', 'InstanceRunning', 'InstanceDraining', 'InstanceTerminated']);

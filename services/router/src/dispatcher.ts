@@ -150,8 +150,11 @@ export class Dispatcher {
       });
       const outcome = await this.attempt(reservation, request, deadline, span, signal);
       switch (outcome.kind) {
-        case 'result':
-          return resultResponse(request, target.environmentId, outcome.result, refusals.size);
+        case 'result': {
+          const response = resultResponse(request, target.environmentId, outcome.result, refusals.size);
+          this.metrics.ran({ functionName, version, capacityProviderArn: target.instance.capacityProviderArn }, outcome.result.functionError !== undefined);
+          return response;
+        }
         case 'rejected':
         case 'not-sent':
           refusals.set(target.environmentId, outcome.reason);
@@ -238,7 +241,11 @@ export class Dispatcher {
   ): proto.RouteResponse {
     const reason: ThrottleReason = throttleReason(route, refusals, this.pickContext(refusals));
     span.setAttribute('hearth.throttle_reason', reason);
-    this.metrics.throttle(reason);
+    this.metrics.throttle(reason, {
+      functionName: request.functionName,
+      version: request.version,
+      capacityProviderArn: route?.entries[0]?.instance.capacityProviderArn,
+    });
     const retryAfter = retryAfterMs(reason, route, this.config);
     return { requestId: request.requestId, outcome: { $case: 'throttled', value: throttled(reason, retryAfter) } };
   }

@@ -79,7 +79,7 @@ function serveInvokeStream(call: ServerDuplexStream<proto.RouteRequest, proto.Ro
     }
     if (inFlight.size >= streamMaxInFlight) {
       metrics.dropped('stream_in_flight_limit');
-      metrics.throttle('ConcurrentInvocationLimitExceeded');
+      metrics.throttle('ConcurrentInvocationLimitExceeded', { functionName: request.functionName, version: request.version });
       metrics.invocation('throttled');
       write({
         requestId,

@@ -13,6 +13,6 @@ export { pickEnvironment, policyFor, isCandidate, lessLoaded, compareLoad, utili
 export { throttleReason, throttleReasonOf, retryAfterMs, type ThrottleReason } from './throttle.js';
 export { AgentChannel, AgentPool, type AgentLink, type AgentOutcome, type AgentChannelStats } from './agent-channel.js';
 export { SlotWaits, type WaitOutcome } from './slot-waits.js';
-export { RouterMetrics, type RouterMetricsSnapshot, type ShedReason, type InvocationOutcome } from './metrics.js';
+export { RouterMetrics, functionMetricAttributes, type FunctionTarget, type RouterMetricsSnapshot, type ShedReason, type InvocationOutcome } from './metrics.js';
 export { loadSubject, allLoadSubjects, parseLoadReport, type LoadReport, type EnvironmentLoad } from './load-report.js';
 export { createRouterService, type RouterServiceOptions } from './grpc-service.js';
