@@ -24,6 +24,13 @@ async function filesUnder(root: string, dir = root): Promise<string[]> {
   return found.sort();
 }
 
+/** Zip (DOS) times run from 1980 to 2107; files stamped outside (epoch-0 builds) get the nearest end. */
+function zipTime(time: Date): Date {
+  const earliest = Date.UTC(1980, 0, 2);
+  const latest = Date.UTC(2099, 11, 31);
+  return new Date(Math.min(latest, Math.max(earliest, time.getTime())));
+}
+
 /**
  * Zips a directory the way `zip -r` from inside it would: paths relative to
  * it with `/` separators, and each file's Unix mode kept (a `bootstrap` or a
@@ -37,7 +44,7 @@ export async function zipDirectory(dir: string): Promise<CodePackage> {
     const path = join(dir, file);
     const info = await stat(path);
     // External attributes: the Unix mode in the high 16 bits, with os = 3 (Unix) so unzip honours it.
-    tree[file.split(sep).join('/')] = [await readFile(path), { os: 3, attrs: ((info.mode & 0o7777) | 0o100000) << 16, mtime: info.mtime }];
+    tree[file.split(sep).join('/')] = [await readFile(path), { os: 3, attrs: ((info.mode & 0o7777) | 0o100000) << 16, mtime: zipTime(info.mtime) }];
   }
   return { bytes: zipSync(tree, { level: 6 }), files: files.length };
 }
