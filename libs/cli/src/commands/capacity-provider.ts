@@ -14,6 +14,7 @@ import { ExitCode } from '../exit-codes.js';
 import { flatten, formatKeyValues, formatTable, withoutMetadata } from '../format.js';
 import { pause } from '../io.js';
 import { defaultRoles, defaultSubnets } from '../names.js';
+import { defaultWaitSeconds, isNotFound, waitOptions, waitUntil } from '../wait.js';
 
 const scalingModes = ['Auto', 'Manual'] as const;
 
@@ -57,8 +58,7 @@ groups, operator role ${defaultRoles.operator}, x86_64.`,
     'instance-types': { type: 'string', value: 'T,T,…', help: 'AllowedInstanceTypes, wildcards allowed (m7g.*)' },
     'excluded-instance-types': { type: 'string', value: 'T,T,…', help: 'ExcludedInstanceTypes (not with --instance-types)' },
     ...scalingOptions,
-    'no-wait': { type: 'boolean', help: 'return at once, while the provider may still be Pending' },
-    timeout: { type: 'string', value: 'SECONDS', help: 'how long to wait for Active (default 60)' },
+    ...waitOptions,
   },
   async run(ctx, values, [name]) {
     const architecture = enumOption(values, 'architecture', ['x86_64', 'arm64'] as const);
@@ -69,7 +69,7 @@ groups, operator role ${defaultRoles.operator}, x86_64.`,
         ? { ...(architecture ? { Architectures: [architecture] } : {}), ...(allowed ? { AllowedInstanceTypes: allowed } : {}), ...(excluded ? { ExcludedInstanceTypes: excluded } : {}) }
         : undefined;
     const scaling = scalingConfigFrom(values);
-    const timeoutSeconds = integerOption(values, 'timeout') ?? 60;
+    const timeoutSeconds = integerOption(values, 'wait-timeout') ?? defaultWaitSeconds;
     const created = await ctx.lambda().send(
       new CreateCapacityProviderCommand({
         CapacityProviderName: name,
@@ -168,12 +168,24 @@ const remove: Command = {
   path: ['capacity-provider', 'delete'],
   positionals: ['NAME'],
   summary: 'delete a capacity provider (refused while function versions use it)',
-  details: 'Example: hearth capacity-provider delete fleet',
-  options: {},
-  async run(ctx, _values, [name]) {
+  details: 'Example: hearth capacity-provider delete fleet\nThe provider passes through Deleting; the command waits until it is gone unless --no-wait.',
+  options: { ...waitOptions },
+  async run(ctx, values, [name]) {
     const response = await ctx.lambda().send(new DeleteCapacityProviderCommand({ CapacityProviderName: name }));
+    const wait = values['no-wait'] !== true;
+    if (wait) {
+      await waitUntil(ctx.io, `capacity provider ${name} is still Deleting`, integerOption(values, 'wait-timeout') ?? defaultWaitSeconds, () =>
+        ctx.lambda().send(new GetCapacityProviderCommand({ CapacityProviderName: name })).then(
+          () => false,
+          (error: unknown) => {
+            if (isNotFound(error)) return true;
+            throw error;
+          },
+        ),
+      );
+    }
     if (ctx.output === 'json') printJson(ctx, withoutMetadata(response));
-    else ctx.io.stdout.write(`capacity provider ${name}: ${response.CapacityProvider?.State ?? 'deleted'}\n`);
+    else ctx.io.stdout.write(`capacity provider ${name}: ${wait ? 'deleted' : (response.CapacityProvider?.State ?? 'Deleting')}\n`);
     return ExitCode.Success;
   },
 };

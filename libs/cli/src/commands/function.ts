@@ -16,6 +16,7 @@ import { ExitCode } from '../exit-codes.js';
 import { flatten, formatKeyValues, formatTable, withoutMetadata } from '../format.js';
 import { pause } from '../io.js';
 import { defaultRoles, nameFromArn } from '../names.js';
+import { defaultWaitSeconds, isNotFound, waitOptions, waitUntil } from '../wait.js';
 import { codePackageFrom } from '../zip.js';
 
 /** Options that map onto FunctionConfiguration members, shared by create and update. */
@@ -239,13 +240,28 @@ const remove: Command = {
   path: ['function', 'delete'],
   positionals: ['NAME'],
   summary: 'delete a function (every version), or one version with --qualifier',
-  details: 'Example: hearth function delete hello',
-  options: { qualifier: { type: 'string', value: 'VERSION', help: 'delete only this version' } },
+  details: `Example: hearth function delete hello
+A function with published versions is deleted in the background (202), after its execution
+environments stop; the command waits until it is gone unless --no-wait.`,
+  options: { qualifier: { type: 'string', value: 'VERSION', help: 'delete only this version' }, ...waitOptions },
   async run(ctx, values, [name]) {
     const qualifier = stringOption(values, 'qualifier');
-    const response = await ctx.lambda().send(new DeleteFunctionCommand({ FunctionName: name, ...(qualifier ? { Qualifier: qualifier } : {}) }));
+    const target = { FunctionName: name, ...(qualifier ? { Qualifier: qualifier } : {}) };
+    const response = await ctx.lambda().send(new DeleteFunctionCommand(target));
+    const inBackground = response.StatusCode === 202;
+    if (inBackground && values['no-wait'] !== true) {
+      await waitUntil(ctx.io, `function ${name}${qualifier ? `:${qualifier}` : ''} is still being deleted`, integerOption(values, 'wait-timeout') ?? defaultWaitSeconds, () =>
+        ctx.lambda().send(new GetFunctionConfigurationCommand(target)).then(
+          () => false,
+          (error: unknown) => {
+            if (isNotFound(error)) return true;
+            throw error;
+          },
+        ),
+      );
+    }
     if (ctx.output === 'json') printJson(ctx, withoutMetadata(response));
-    else ctx.io.stdout.write(`function ${name}${qualifier ? `:${qualifier}` : ''}: deleted\n`);
+    else ctx.io.stdout.write(`function ${name}${qualifier ? `:${qualifier}` : ''}: ${inBackground && values['no-wait'] === true ? 'deleting' : 'deleted'}\n`);
     return ExitCode.Success;
   },
 };
