@@ -72,7 +72,9 @@ async function errorFrom(response: Response): Promise<ApiError> {
     // Not JSON (a proxy's page, a plain-text 404): the status and text say what happened.
   }
   const name = response.headers.get('x-amzn-errortype')?.split(':')[0] || (typeof body.__type === 'string' ? body.__type : `HTTP ${response.status}`);
-  const message = typeof body.message === 'string' ? body.message : typeof body.Message === 'string' ? body.Message : text.trim() || response.statusText;
+  let message = typeof body.message === 'string' ? body.message : typeof body.Message === 'string' ? body.Message : text.trim() || response.statusText;
+  // The route itself is missing: an api from before the HTTP extensions. Say so rather than leave a puzzle.
+  if (name === 'UnknownOperationException') message += ' (this Hearth api does not serve the route: it is older than this CLI)';
   return new ApiError(name, message, response.status);
 }
 

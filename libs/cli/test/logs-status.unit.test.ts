@@ -163,6 +163,14 @@ describe('hearth status', () => {
     );
   });
 
+  it('says so when the api has no fleet route (an older Hearth)', async () => {
+    const result = await runCli(['status'], { env: { HEARTH_ENDPOINT: `${server.endpoint}/old` } });
+    expect(result.code).toBe(ExitCode.Failure);
+    expect(result.stderr).toBe(
+      'error: UnknownOperationException: no route for GET /old/hearth/v1/fleet (this Hearth api does not serve the route: it is older than this CLI)\n',
+    );
+  });
+
   it('--output json prints the route’s document as is', async () => {
     const result = await runCli(['status', '--output', 'json'], { env });
     expect(result.code).toBe(0);
