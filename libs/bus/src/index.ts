@@ -32,3 +32,17 @@ export { runProjection, type Projection, type ProjectionOptions } from './projec
 export { inMemoryCheckpoint, type ProjectionCheckpoint } from './projection-checkpoint.js';
 export { createCodeStore, type CodeStore, type CodeStoreOptions, type StoredCode } from './code-store.js';
 export type { LiveHandler, LiveSubscription, LiveSubscriptionOptions } from './live.js';
+export {
+  functionLogStreamName,
+  functionLogSubject,
+  functionLogFilterSubject,
+  functionLogStreamConfig,
+  ensureFunctionLogStream,
+  encodeSubjectToken,
+  decodeSubjectToken,
+  logRequestIdHeader,
+  defaultLogMaxAgeMs,
+  defaultLogMaxBytes,
+  type LogEvent,
+  type FunctionLogRetention,
+} from './function-logs.js';

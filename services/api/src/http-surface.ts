@@ -1,6 +1,7 @@
 import type { ExtraRoute, OperationHandlers } from '@hearth/lambda-http';
 import type { ControlPlane } from './control-plane/index.js';
 import type { Invoker } from './invoke/index.js';
+import { functionLogsRoute, type FunctionLogsRouteOptions } from './logs/index.js';
 
 /**
  * The Lambda HTTP operations the api serves, over the control plane and
@@ -49,9 +50,10 @@ export function httpHandlers(plane: ControlPlane, invoker: Invoker): OperationHa
 /** Path under which code packages are downloadable (`Code.Location` of GetFunction). */
 export const codeDownloadPath = '/hearth/code';
 
-/** Non-Lambda routes: code package downloads and a liveness probe. */
-export function extraRoutes(plane: ControlPlane): ExtraRoute[] {
+/** Non-Lambda routes: code package downloads, a liveness probe, and function logs (when `logs` is given). */
+export function extraRoutes(plane: ControlPlane, logs?: FunctionLogsRouteOptions): ExtraRoute[] {
   return [
+    ...(logs ? [functionLogsRoute(logs)] : []),
     {
       method: 'GET',
       path: `${codeDownloadPath}/{sha256}`,
