@@ -22,7 +22,7 @@ export const maxLogLimit = 10_000;
 export const defaultLogSinceMs = 3_600_000;
 
 const functionNamePattern = /^[a-zA-Z0-9_-]{1,64}$/;
-const qualifierPattern = /^(?:[1-9][0-9]{0,9}|\$LATEST)$/;
+const qualifierPattern = /^(?:[1-9][0-9]{0,9}|\$LATEST(?:\.PUBLISHED)?)$/;
 const requestIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const isoPattern = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 
@@ -42,7 +42,7 @@ export function parseLogQuery(functionName: string, rawQuery: string, now = Date
   const qualifier = query.get('qualifier');
   if (qualifier !== undefined && !qualifierPattern.test(qualifier)) {
     throw new InvalidParameterValueException(
-      `qualifier '${qualifier.slice(0, 100)}' is not a version (allowed: a version number such as 1 or 2, or $LATEST).`,
+      `qualifier '${qualifier.slice(0, 100)}' is not a version (allowed: a version number such as 1 or 2, $LATEST or $LATEST.PUBLISHED).`,
     );
   }
   const requestId = query.get('requestId');
