@@ -7,7 +7,7 @@ import {
   type StreamConfig,
   type StreamInfo,
 } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/transport-node';
+import { headers as natsHeaders, nanos } from '@nats-io/transport-node';
 import type { Bus } from './connect-bus.js';
 import { assertPrefix } from './naming.js';
 
@@ -155,4 +155,18 @@ export async function ensureFunctionLogStream(
     if (!(error instanceof JetStreamApiError)) throw error;
     return options.update ? bus.jsm.streams.update(name, config.updatable) : bus.jsm.streams.info(name);
   }
+}
+
+/**
+ * Publishes one LogEvent's JSON on its subject and resolves on the stream's
+ * ack (rejects after `bus.requestTimeoutMs`), with the request id as the
+ * `Hearth-Request-Id` header when there is one.
+ */
+export function publishFunctionLog(bus: Bus, subject: string, payload: Uint8Array, requestId: string | undefined): Promise<unknown> {
+  const options: { timeout: number; headers?: ReturnType<typeof natsHeaders> } = { timeout: bus.requestTimeoutMs };
+  if (requestId) {
+    options.headers = natsHeaders();
+    options.headers.set(logRequestIdHeader, requestId);
+  }
+  return bus.js.publish(subject, payload, options);
 }

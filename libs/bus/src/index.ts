@@ -7,7 +7,9 @@
  *
  * Subjects: events on `${prefix}.events.<category>.<EventType>` (category =
  * the stream id before its first `:`), in the stream `${PREFIX}_EVENTS`; live
- * data on `${prefix}.live.<subject>`; code in the bucket `${prefix}-code`.
+ * data on `${prefix}.live.<subject>`; code in the bucket `${prefix}-code`;
+ * function logs on `${prefix}.logs.<function>.<version>.<environmentId>` in
+ * the stream `${PREFIX}_FUNCTION_LOGS` (bounded by age and bytes).
  */
 export { connectBus, eventStreamDuplicateWindowMs, type Bus, type BusOptions } from './connect-bus.js';
 export {
@@ -38,6 +40,7 @@ export {
   functionLogFilterSubject,
   functionLogStreamConfig,
   ensureFunctionLogStream,
+  publishFunctionLog,
   encodeSubjectToken,
   decodeSubjectToken,
   logRequestIdHeader,

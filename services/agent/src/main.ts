@@ -6,11 +6,10 @@
  * and a load report several times a second (`instance.<id>.load`).
  */
 import { hostname } from 'node:os';
-import { connectBus, createCodeStore, ensureFunctionLogStream, logRequestIdHeader } from '@hearth/bus';
+import { connectBus, createCodeStore, ensureFunctionLogStream, publishFunctionLog } from '@hearth/bus';
 import { runService } from '@hearth/grpc';
 import { agent as proto } from '@hearth/proto';
 import { createLogger } from '@hearth/telemetry';
-import { headers as natsHeaders } from '@nats-io/transport-node';
 import { createAgent, type Agent } from './agent.js';
 import { advertisedAgentAddress, loadAgentConfig, type AgentConfig } from './agent-config.js';
 import { createAgentService } from './grpc-service.js';
@@ -52,14 +51,7 @@ runService({
       maxBacklogLines: agentConfig.logBacklogLines,
       maxBacklogBytes: agentConfig.logBacklogBytes,
       publishTimeoutMs: bus.requestTimeoutMs,
-      publish(subject, payload, requestId) {
-        const options: { timeout: number; headers?: ReturnType<typeof natsHeaders> } = { timeout: bus.requestTimeoutMs };
-        if (requestId) {
-          options.headers = natsHeaders();
-          options.headers.set(logRequestIdHeader, requestId);
-        }
-        return bus.js.publish(subject, payload, options);
-      },
+      publish: (subject, payload, requestId) => publishFunctionLog(bus, subject, payload, requestId),
     });
     // Registered between the bus and the agent: EEs stop first (their last lines queued), then the backlog flushes, then the bus closes.
     onShutdown(() => logPublisher.close());
