@@ -66,9 +66,9 @@ describe('toLogEvent', () => {
 });
 
 describe('log publisher', () => {
-  it('publishes each line on its EE subject with the request id, in batches of bounded concurrency', async () => {
+  it('publishes each line on its EE subject with the request id, at most maxInFlight awaiting acks', async () => {
     const fake = fakePublisher();
-    const publisher = createLogPublisher({ publish: fake.publish, prefix: 'hearth', instanceId: 'i-1', logger, batchSize: 4 });
+    const publisher = createLogPublisher({ publish: fake.publish, prefix: 'hearth', instanceId: 'i-1', logger, maxInFlight: 4 });
     for (let i = 0; i < 10; i += 1) publisher.offer(line(`line ${i}`, { version: '$LATEST.PUBLISHED', requestId: i % 2 ? `r-${i}` : undefined }));
     await until(() => fake.sent.length === 10);
     expect(fake.sent.map((s) => s.event.message)).toEqual(Array.from({ length: 10 }, (_, i) => `line ${i}`));
@@ -82,9 +82,9 @@ describe('log publisher', () => {
 
   it('never blocks the caller: when NATS is slow the backlog fills to its bound and further lines are dropped and counted', async () => {
     const fake = fakePublisher('hold');
-    const publisher = createLogPublisher({ publish: fake.publish, prefix: 'hearth', instanceId: 'i-1', logger, batchSize: 2, maxBacklogLines: 5 });
+    const publisher = createLogPublisher({ publish: fake.publish, prefix: 'hearth', instanceId: 'i-1', logger, maxInFlight: 2, maxBacklogLines: 5 });
     for (let i = 0; i < 3; i += 1) publisher.offer(line(`early ${i}`));
-    // The first batch (2 lines) is in flight, one line waits.
+    // Two lines are in flight (maxInFlight), one waits.
     await until(() => publisher.stats().backlogLines === 1);
     for (let i = 0; i < 10; i += 1) publisher.offer(line(`late ${i}`));
     expect(publisher.stats()).toMatchObject({ backlogLines: 5, dropped: { backlogFull: 6 } });
@@ -150,7 +150,7 @@ describe('log publisher', () => {
     expect(publisher.stats()).toMatchObject({ published: 5, backlogLines: 0 });
 
     const stuck = fakePublisher('hold');
-    const held = createLogPublisher({ publish: stuck.publish, prefix: 'hearth', instanceId: 'i-1', logger, batchSize: 1 });
+    const held = createLogPublisher({ publish: stuck.publish, prefix: 'hearth', instanceId: 'i-1', logger, maxInFlight: 1 });
     for (let i = 0; i < 4; i += 1) held.offer(line(`l${i}`));
     await held.close(30);
     expect(held.stats().dropped.shutdown).toBe(3);
