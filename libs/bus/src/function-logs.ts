@@ -157,14 +157,18 @@ export async function ensureFunctionLogStream(
   }
 }
 
+const headerSafeRequestId = /^[\x21-\x7e]{1,128}$/;
+
 /**
  * Publishes one LogEvent's JSON on its subject and resolves on the stream's
  * ack (rejects after `bus.requestTimeoutMs`), with the request id as the
- * `Hearth-Request-Id` header when there is one.
+ * `Hearth-Request-Id` header when there is one (and it is 1–128 visible ASCII
+ * characters; others are left out of the header, so filtering by them finds nothing).
  */
 export function publishFunctionLog(bus: Bus, subject: string, payload: Uint8Array, requestId: string | undefined): Promise<unknown> {
   const options: { timeout: number; headers?: ReturnType<typeof natsHeaders> } = { timeout: bus.requestTimeoutMs };
-  if (requestId) {
+  // A user can print a JSON line with any "requestId": only a header-safe one goes in the header.
+  if (requestId && headerSafeRequestId.test(requestId)) {
     options.headers = natsHeaders();
     options.headers.set(logRequestIdHeader, requestId);
   }

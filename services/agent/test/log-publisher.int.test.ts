@@ -76,4 +76,15 @@ describe('log publisher on JetStream', () => {
     expect(second?.header?.get(logRequestIdHeader) ?? '').toBe('');
     expect(publisher.stats().dropped).toEqual({ backlogFull: 0, publishFailed: 1, shutdown: 0 });
   });
+
+  it('stores a line whose printed requestId cannot be a header, without the header', async () => {
+    await ensureFunctionLogStream(bus);
+    const stream = functionLogStreamName(bus.prefix);
+    const before = (await bus.jsm.streams.info(stream)).state.last_seq;
+    await publishFunctionLog(bus, `${bus.prefix}.logs.fn.1.ee-8`, Buffer.from('{"message":"m"}'), 'bad\r\nX-Injected: 1');
+    const message = await bus.jsm.streams.getMessage(stream, { seq: before + 1 });
+    expect(message?.json()).toEqual({ message: 'm' });
+    expect(message?.header?.get(logRequestIdHeader) ?? '').toBe('');
+    expect(message?.header?.get('X-Injected') ?? '').toBe('');
+  });
 });
