@@ -7,7 +7,9 @@
  *
  * Subjects: events on `${prefix}.events.<category>.<EventType>` (category =
  * the stream id before its first `:`), in the stream `${PREFIX}_EVENTS`; live
- * data on `${prefix}.live.<subject>`; code in the bucket `${prefix}-code`.
+ * data on `${prefix}.live.<subject>`; code in the bucket `${prefix}-code`;
+ * function logs on `${prefix}.logs.<function>.<version>.<environmentId>` in
+ * the stream `${PREFIX}_FUNCTION_LOGS` (bounded by age and bytes).
  */
 export { connectBus, eventStreamDuplicateWindowMs, type Bus, type BusOptions } from './connect-bus.js';
 export {
@@ -32,3 +34,18 @@ export { runProjection, type Projection, type ProjectionOptions } from './projec
 export { inMemoryCheckpoint, type ProjectionCheckpoint } from './projection-checkpoint.js';
 export { createCodeStore, type CodeStore, type CodeStoreOptions, type StoredCode } from './code-store.js';
 export type { LiveHandler, LiveSubscription, LiveSubscriptionOptions } from './live.js';
+export {
+  functionLogStreamName,
+  functionLogSubject,
+  functionLogFilterSubject,
+  functionLogStreamConfig,
+  ensureFunctionLogStream,
+  publishFunctionLog,
+  encodeSubjectToken,
+  decodeSubjectToken,
+  logRequestIdHeader,
+  defaultLogMaxAgeMs,
+  defaultLogMaxBytes,
+  type LogEvent,
+  type FunctionLogRetention,
+} from './function-logs.js';

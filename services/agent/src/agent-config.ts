@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
-import { ConfigError, envRequired, envString } from '@hearth/config';
+import { defaultLogMaxAgeMs, defaultLogMaxBytes } from '@hearth/bus';
+import { ConfigError, envInt, envRequired, envString } from '@hearth/config';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -36,6 +37,12 @@ export interface AgentConfig {
   cpuRejectPercent: number;
   /** Resident memory, percent of an EE's MemorySize or of the instance's memory, that rejects new work (`HEARTH_MEMORY_REJECT_PERCENT`). Default 90. */
   memoryRejectPercent: number;
+  /** Limits of the function log stream, used only when the agent has to create it (the api's settings win): `HEARTH_LOGS_MAX_AGE_MS` (default 24 h), `HEARTH_LOGS_MAX_BYTES` (default 1 GiB). */
+  logRetention: { maxAgeMs: number; maxBytes: number };
+  /** Lines waiting to be published to the function log stream at most; more are dropped and counted (`HEARTH_LOGS_BACKLOG_LINES`). Default 10000. */
+  logBacklogLines: number;
+  /** Bytes of those lines at most (`HEARTH_LOGS_BACKLOG_BYTES`). Default 16777216 (16 MiB). */
+  logBacklogBytes: number;
 }
 
 const instanceIdPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
@@ -90,5 +97,11 @@ export function loadAgentConfig(env: Env = process.env): AgentConfig {
     cpuWindowMs: positiveNumber('HEARTH_CPU_WINDOW_MS', 1_000, env),
     cpuRejectPercent: percent('HEARTH_CPU_REJECT_PERCENT', 95, env),
     memoryRejectPercent: percent('HEARTH_MEMORY_REJECT_PERCENT', 90, env),
+    logRetention: {
+      maxAgeMs: envInt('HEARTH_LOGS_MAX_AGE_MS', defaultLogMaxAgeMs, { min: 1_000, max: 365 * 24 * 3_600_000 }, env),
+      maxBytes: envInt('HEARTH_LOGS_MAX_BYTES', defaultLogMaxBytes, { min: 1024 * 1024, max: 1024 ** 4 }, env),
+    },
+    logBacklogLines: envInt('HEARTH_LOGS_BACKLOG_LINES', 10_000, { min: 1, max: 10_000_000 }, env),
+    logBacklogBytes: envInt('HEARTH_LOGS_BACKLOG_BYTES', 16 * 1024 * 1024, { min: 64 * 1024, max: 1024 ** 3 }, env),
   };
 }

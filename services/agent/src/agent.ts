@@ -13,6 +13,7 @@ import { createInterpreterPlanner, defaultSandboxUser, type SandboxUser } from '
 import type { InvocationOutcome } from './invocation-broker.js';
 import { startLoadReports, type LoadReports } from './load-report.js';
 import { capacityProviderNameOf, createAgentMetrics } from './metrics.js';
+import type { CapturedLine } from './output-capture.js';
 import { createProcfsSampler, type ProcessSampler } from './proc-sampler.js';
 import { ResourceMonitor } from './resource-monitor.js';
 
@@ -63,6 +64,8 @@ export interface AgentOptions {
   heartbeatIntervalMs?: number;
   /** Size at which an EE's output.log rotates, bytes. Default 8 MiB. */
   outputLogMaxBytes?: number;
+  /** Receives every line an EE prints (the function log publisher's `offer`); must not block. Default none. */
+  onOutputLine?: (line: CapturedLine) => void;
   /** Stopped and Failed EEs remembered (and listed) before the oldest is forgotten and its files removed. Default 256. */
   maxRetainedEnvironments?: number;
   /** Grace of each EE when the agent shuts down, ms. Default 2000. */
@@ -173,6 +176,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     capacityProviderName: capacityProviderNameOf(capacityProviderArn),
     logger,
     outputLogMaxBytes: options.outputLogMaxBytes ?? 8 * 1024 * 1024,
+    onOutputLine: options.onOutputLine,
     onChange: (environment: ExecutionEnvironment) => {
       if (environment.state === 'Failed' || environment.state === 'Stopped') retain(environment.id);
       heartbeats?.soon();

@@ -12,7 +12,7 @@ import { EnvironmentFailure } from './environment-failure.js';
 import type { InterpreterPlanner } from './interpreter-plan.js';
 import { InvocationBroker, type BrokerStats, type InvocationOutcome, type InvocationSink } from './invocation-broker.js';
 import type { LambdaErrorBody } from './invocation-errors.js';
-import { createOutputCapture, type OutputCapture } from './output-capture.js';
+import { createOutputCapture, type CapturedLine, type OutputCapture } from './output-capture.js';
 import { environmentMetricAttributes, type AgentMetrics, type EnvironmentMetricAttributes } from './metrics.js';
 import { extractPackage } from './package-unzip.js';
 import { defaultMaxBodyBytes, startRuntimeApiServer, type RuntimeApiServer } from './runtime-api-server.js';
@@ -47,6 +47,8 @@ export interface EnvironmentContext {
   logger: Logger;
   /** Size at which an EE's output.log rotates, bytes. */
   outputLogMaxBytes: number;
+  /** Receives every captured output line of every EE (the function log publisher); must not block. Default none. */
+  onOutputLine?: ((line: CapturedLine) => void) | undefined;
   /** Called whenever an EE changes state, and when its stop begins (heartbeats and load reports go out sooner). */
   onChange(environment: ExecutionEnvironment): void;
 }
@@ -471,6 +473,7 @@ export class ExecutionEnvironment {
       functionName: this.spec.functionName,
       version: this.spec.version,
       maxFileBytes: this.ctx.outputLogMaxBytes,
+      ...(this.ctx.onOutputLine ? { onLine: this.ctx.onOutputLine } : {}),
     });
     const initTimeoutMs = this.spec.initTimeoutMs > 0 ? this.spec.initTimeoutMs : defaultInitTimeoutMs(this.spec.timeoutSeconds);
     this.spawnedAt = performance.now();

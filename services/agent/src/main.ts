@@ -6,13 +6,14 @@
  * and a load report several times a second (`instance.<id>.load`).
  */
 import { hostname } from 'node:os';
-import { connectBus, createCodeStore } from '@hearth/bus';
+import { connectBus, createCodeStore, ensureFunctionLogStream, publishFunctionLog } from '@hearth/bus';
 import { runService } from '@hearth/grpc';
 import { agent as proto } from '@hearth/proto';
 import { createLogger } from '@hearth/telemetry';
 import { createAgent, type Agent } from './agent.js';
 import { advertisedAgentAddress, loadAgentConfig, type AgentConfig } from './agent-config.js';
 import { createAgentService } from './grpc-service.js';
+import { createLogPublisher } from './log-publisher.js';
 
 // As runServiceMain: a bug that escapes every handler is logged as one JSON line and the
 // process exits non-zero for its supervisor. runService is used directly because load
@@ -40,6 +41,22 @@ runService({
     const bus = await connectBus({ url: config.natsUrl, name: `hearth-agent-${agentConfig.instanceId}`, logger: instanceLogger });
     onShutdown(() => bus.close());
     const codeStore = await createCodeStore(bus);
+    // The api owns the log stream's settings; an agent creates it only when it starts first, and
+    // publishing does not depend on this succeeding (lines are dropped and counted until it exists).
+    await ensureFunctionLogStream(bus, agentConfig.logRetention).catch((error: unknown) =>
+      instanceLogger.warn({ err: error }, 'could not ensure the function log stream; log lines are dropped until it exists'),
+    );
+    const logPublisher = createLogPublisher({
+      prefix: bus.prefix,
+      instanceId: agentConfig.instanceId,
+      logger: instanceLogger,
+      maxBacklogLines: agentConfig.logBacklogLines,
+      maxBacklogBytes: agentConfig.logBacklogBytes,
+      publishTimeoutMs: bus.requestTimeoutMs,
+      publish: (subject, payload, requestId) => publishFunctionLog(bus, subject, payload, requestId),
+    });
+    // Registered between the bus and the agent: EEs stop first (their last lines queued), then the backlog flushes, then the bus closes.
+    onShutdown(() => logPublisher.close());
     agent = await createAgent({
       instanceId: agentConfig.instanceId,
       workDir: agentConfig.workDir,
@@ -58,6 +75,7 @@ runService({
       sampleIntervalMs: agentConfig.sampleIntervalMs,
       cpuWindowMs: agentConfig.cpuWindowMs,
       loadReportIntervalMs: agentConfig.loadReportIntervalMs,
+      onOutputLine: (line) => logPublisher.offer(line),
     });
     const created = agent;
     // Registered after the bus, so it runs first at shutdown: EEs stop (bounded) while heartbeats and reports can still say so.

@@ -16,6 +16,27 @@ export interface OutputCaptureOptions {
   tailBytes?: number;
   /** Most bytes waiting to be written before lines are dropped (and counted). Default 1 MiB. */
   maxBacklogBytes?: number;
+  /**
+   * Receives every captured line as it is recorded (the agent publishes it to
+   * the function log stream). Must not block or throw; independent of the file,
+   * so a full disk does not stop it. Default: none.
+   */
+  onLine?: (line: CapturedLine) => void;
+}
+
+/** One captured output line, as written to output.log. */
+export interface CapturedLine {
+  /** Capture time, ISO-8601. */
+  time: string;
+  environmentId: string;
+  function: string;
+  version: string;
+  stream: 'stdout' | 'stderr';
+  requestId?: string;
+  level?: string;
+  message: string;
+  truncated?: boolean;
+  [extra: string]: unknown;
 }
 
 /** Captured output of one EE process. */
@@ -82,19 +103,26 @@ export function createOutputCapture(options: OutputCaptureOptions): OutputCaptur
   function write(name: 'stdout' | 'stderr', line: string, truncated: boolean): void {
     remember(name, line);
     if (closing) return;
-    if (!file || file.writableLength > maxBacklog) {
-      dropped += 1;
-      return;
-    }
-    const record: Record<string, unknown> = {
+    const record: CapturedLine = {
       time: new Date().toISOString(),
       environmentId: options.environmentId,
       function: options.functionName,
       version: options.version,
       stream: name,
+      ...fromRuntimeLine(line),
     };
-    Object.assign(record, fromRuntimeLine(line));
     if (truncated) record.truncated = true;
+    if (options.onLine) {
+      try {
+        options.onLine(record);
+      } catch {
+        // A sink's bug must not cost the EE its output file.
+      }
+    }
+    if (!file || file.writableLength > maxBacklog) {
+      dropped += 1;
+      return;
+    }
     const text = `${JSON.stringify(record)}\n`;
     file.write(text);
     fileBytes += Buffer.byteLength(text);
@@ -148,12 +176,12 @@ export function createOutputCapture(options: OutputCaptureOptions): OutputCaptur
 }
 
 /** requestId, level and message of a JSON line a runtime printed; the raw line as message otherwise. */
-function fromRuntimeLine(line: string): Record<string, unknown> {
+function fromRuntimeLine(line: string): { message: string; [field: string]: unknown } {
   if (line.startsWith('{')) {
     try {
       const parsed = JSON.parse(line) as Record<string, unknown>;
       if (parsed && typeof parsed === 'object') {
-        const fields: Record<string, unknown> = {};
+        const fields: { message: string; [field: string]: unknown } = { message: line };
         if (typeof parsed.requestId === 'string') fields.requestId = parsed.requestId;
         if (typeof parsed.level === 'string') fields.level = parsed.level;
         fields.message = typeof parsed.message === 'string' ? parsed.message : line;

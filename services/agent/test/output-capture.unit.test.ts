@@ -58,3 +58,27 @@ describe('output capture', () => {
     expect(output.tail().endsWith('line 39')).toBe(true);
   });
 });
+
+describe('output capture line sink', () => {
+  it('hands every captured line to onLine, even when the file cannot be written', async () => {
+    const seen: Array<Record<string, unknown>> = [];
+    const output = createOutputCapture({
+      file: join(tmpdir(), 'hearth-no-such-dir', 'deeper', 'output.log'),
+      environmentId: 'ee-9',
+      functionName: 'fn',
+      version: '3',
+      onLine: (line) => seen.push(line),
+    });
+    const stdout = new PassThrough();
+    output.attach(stdout, 'stdout');
+    stdout.end('{"level":"WARN","requestId":"r-9","message":"careful"}\nplain\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    await output.close();
+    expect(seen).toEqual([
+      expect.objectContaining({ environmentId: 'ee-9', function: 'fn', version: '3', stream: 'stdout', requestId: 'r-9', level: 'WARN', message: 'careful' }),
+      expect.objectContaining({ stream: 'stdout', message: 'plain' }),
+    ]);
+    expect(seen[1]).not.toHaveProperty('requestId');
+    expect(output.dropped).toBe(2);
+  });
+});

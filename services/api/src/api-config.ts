@@ -28,6 +28,18 @@ export interface ApiConfig {
   invoke: InvokeConfig;
   /** Bounds of the asynchronous invocation queue (JetStream `${PREFIX}_INVOCATIONS`). */
   asyncQueue: AsyncQueueConfig;
+  /** Retention of the function log stream `${PREFIX}_FUNCTION_LOGS`, applied at startup (the api's settings win over the agents'). */
+  logs: LogsConfig;
+}
+
+/** Retention and read limits of function logs. */
+export interface LogsConfig {
+  /** Age after which a log line is dropped (`HEARTH_LOGS_MAX_AGE_MS`). Default 86400000 (24 h). */
+  maxAgeMs: number;
+  /** Bytes the log stream holds before the oldest lines are dropped (`HEARTH_LOGS_MAX_BYTES`). Default 1073741824 (1 GiB). */
+  maxBytes: number;
+  /** Deadline of reading stored lines for one request (`HEARTH_LOGS_READ_TIMEOUT_MS`). Default 30000. */
+  readTimeoutMs: number;
 }
 
 /** Settings of the fleet status route. */
@@ -92,6 +104,11 @@ export function loadApiConfig(common: CommonConfig, env: NodeJS.ProcessEnv = pro
     asyncQueue: {
       maxMessages: envInt('HEARTH_ASYNC_QUEUE_MAX_MESSAGES', 100_000, { min: 1, max: 1_000_000_000 }, env),
       maxBytes: envInt('HEARTH_ASYNC_QUEUE_MAX_BYTES', 1024 ** 3, { min: 1024 * 1024, max: 1024 ** 4 }, env),
+    },
+    logs: {
+      maxAgeMs: envInt('HEARTH_LOGS_MAX_AGE_MS', 24 * 3_600_000, { min: 1_000, max: 365 * 24 * 3_600_000 }, env),
+      maxBytes: envInt('HEARTH_LOGS_MAX_BYTES', 1024 ** 3, { min: 1024 * 1024, max: 1024 ** 4 }, env),
+      readTimeoutMs: envInt('HEARTH_LOGS_READ_TIMEOUT_MS', 30_000, { min: 100, max: 600_000 }, env),
     },
   };
 }

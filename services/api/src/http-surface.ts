@@ -3,6 +3,7 @@ import { consoleRoutes } from './console-files.js';
 import type { ControlPlane } from './control-plane/index.js';
 import { fleetStatusRoute, type FleetSources, type FleetStatusRouteOptions } from './fleet/index.js';
 import type { Invoker } from './invoke/index.js';
+import { functionLogsRoute, type FunctionLogsRouteOptions } from './logs/index.js';
 
 /**
  * The Lambda HTTP operations the api serves, over the control plane and
@@ -55,13 +56,16 @@ export const codeDownloadPath = '/hearth/code';
 export interface ExtraRouteDeps {
   /** Sources and deadline of `GET /hearth/v1/fleet`. */
   fleet: { sources: FleetSources } & FleetStatusRouteOptions;
+  /** `GET /hearth/v1/functions/{FunctionName}/logs`; left out when not given. */
+  logs?: FunctionLogsRouteOptions;
   /** Folder of the web console's files (default services/api/console). */
   consoleDir?: string;
 }
 
-/** Non-Lambda routes: code package downloads, a liveness probe, the fleet status and the web console. */
+/** Non-Lambda routes: code package downloads, a liveness probe, function logs, the fleet status and the web console. */
 export function extraRoutes(plane: ControlPlane, deps: ExtraRouteDeps): ExtraRoute[] {
   return [
+    ...(deps.logs ? [functionLogsRoute(deps.logs)] : []),
     fleetStatusRoute(deps.fleet.sources, deps.fleet),
     ...consoleRoutes(deps.consoleDir),
     {

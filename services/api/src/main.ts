@@ -8,7 +8,7 @@
  * to the JetStream work queue the router consumes (src/invoke/).
  */
 import postgres from 'postgres';
-import { connectBus, createCodeStore, startOutboxRelay } from '@hearth/bus';
+import { connectBus, createCodeStore, ensureFunctionLogStream, startOutboxRelay } from '@hearth/bus';
 import { detectRuntimes } from '@hearth/config';
 import { functionStreamId } from '@hearth/domain';
 import { createEventStore } from '@hearth/event-store';
@@ -44,6 +44,7 @@ runServiceMain({
     const bus = await connectBus({ url: config.natsUrl, name: 'hearth-api', logger });
     onShutdown(() => bus.close());
     await bus.ensureEventStream();
+    await ensureFunctionLogStream(bus, apiConfig.logs, { update: true });
     const codeStore = await createCodeStore(bus);
     const relay = await startOutboxRelay({ store, bus, logger });
     onShutdown(() => relay.stop());
@@ -127,8 +128,21 @@ runServiceMain({
       deadlineMs: apiConfig.fleet.deadlineMs,
       recentThrottleWindowSeconds: apiConfig.fleet.throttleWindowMs / 1000,
     };
+    const logs = {
+      bus,
+      readTimeoutMs: apiConfig.logs.readTimeoutMs,
+      // A function being deleted still has its logs readable.
+      functionExists: async (name: string) => {
+        const row = await readModels.functions.get(sql, name);
+        return row !== undefined && row.state.status !== 'Absent';
+      },
+    };
 
-    const http = createLambdaHttpServer({ handlers: httpHandlers(plane, invoker), logger, extraRoutes: extraRoutes(plane, { fleet: fleetStatus }) });
+    const http = createLambdaHttpServer({
+      handlers: httpHandlers(plane, invoker),
+      logger,
+      extraRoutes: extraRoutes(plane, { fleet: fleetStatus, logs }),
+    });
     const address = await http.listen(apiConfig.httpPort, apiConfig.httpHost);
     onShutdown(() => http.close(config.shutdownGraceMs));
     const httpUrl = `http://${apiConfig.httpHost}:${address.port}`;
