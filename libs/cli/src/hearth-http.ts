@@ -100,9 +100,10 @@ export async function getJson<T>(endpoint: string, path: string, query: Record<s
 
 /**
  * GETs an NDJSON stream and calls `onItem` for each non-empty line (empty
- * lines are the server's keep-alives) until `interrupt` aborts, which ends
- * normally. The stream ending on its own, or staying silent longer than
- * {@link followIdleTimeoutMs}, is an {@link UnreachableError}: the server went away.
+ * lines are the server's keep-alives) until `interrupt` aborts (`'interrupted'`)
+ * or the server ends the stream cleanly (`'ended'`: the api closes a follow
+ * after 15 minutes, and the caller reconnects). Staying silent longer than
+ * {@link followIdleTimeoutMs}, or a broken connection, is an {@link UnreachableError}.
  */
 export async function streamNdjson<T>(
   endpoint: string,
@@ -111,7 +112,7 @@ export async function streamNdjson<T>(
   interrupt: AbortSignal,
   onItem: (item: T) => void,
   idleTimeoutMs = followIdleTimeoutMs,
-): Promise<void> {
+): Promise<'interrupted' | 'ended'> {
   const idle = new AbortController();
   let idleTimer = setTimeout(() => idle.abort(), idleTimeoutMs);
   const resetIdle = () => {
@@ -143,14 +144,13 @@ export async function streamNdjson<T>(
         }
       }
     } catch (error) {
-      if (interrupt.aborted) return;
+      if (interrupt.aborted) return 'interrupted';
       if (idle.signal.aborted) throw new UnreachableError(endpoint, `the stream was silent for ${idleTimeoutMs / 1000} s`);
       throw toCliError(error, endpoint);
     }
-    if (interrupt.aborted) return;
-    throw new UnreachableError(endpoint, 'the server ended the stream');
+    return interrupt.aborted ? 'interrupted' : 'ended';
   } catch (error) {
-    if (interrupt.aborted) return;
+    if (interrupt.aborted) return 'interrupted';
     if (idle.signal.aborted && !(error instanceof ApiError)) throw new UnreachableError(endpoint, `no answer for ${idleTimeoutMs / 1000} s`);
     throw error;
   } finally {

@@ -38,10 +38,25 @@ ago (30s, 10m, 1h30m, 2d) or an ISO-8601 time; default 1 hour ago. --follow runs
     };
     const path = `hearth/v1/functions/${encodeURIComponent(name!)}/logs`;
     if (follow) {
-      await streamNdjson<LogEvent>(ctx.endpoint, path, query, ctx.io.interrupt, (event) =>
-        ctx.io.stdout.write(ctx.output === 'json' ? `${JSON.stringify(event)}\n` : formatLogEvent(event)),
-      );
-      return ExitCode.Success;
+      // The api ends a follow cleanly after 15 minutes: reconnect from the last event's time, skipping
+      // the events of that millisecond already printed. A server that is really gone fails the reconnect (exit 3).
+      let lastTimestamp: string | undefined;
+      let printedAtLast = new Set<string>();
+      for (;;) {
+        const since = lastTimestamp === undefined ? query.since : String(Date.parse(lastTimestamp));
+        const ended = await streamNdjson<LogEvent>(ctx.endpoint, path, { ...query, since }, ctx.io.interrupt, (event) => {
+          const key = JSON.stringify(event);
+          if (event.timestamp === lastTimestamp && printedAtLast.has(key)) return;
+          if (event.timestamp !== lastTimestamp) {
+            lastTimestamp = event.timestamp;
+            printedAtLast = new Set();
+          }
+          printedAtLast.add(key);
+          ctx.io.stdout.write(ctx.output === 'json' ? `${key}\n` : formatLogEvent(event));
+        });
+        if (ended === 'interrupted') return ExitCode.Success;
+        await new Promise((resolve) => setTimeout(resolve, reconnectDelayMs));
+      }
     }
     const document = await getJson<{ events: LogEvent[] }>(ctx.endpoint, path, query, ctx.io.interrupt);
     if (ctx.output === 'json') printJson(ctx, document);
@@ -49,6 +64,9 @@ ago (30s, 10m, 1h30m, 2d) or an ISO-8601 time; default 1 hour ago. --follow runs
     return ExitCode.Success;
   },
 };
+
+/** Pause before a follow reconnects after the server ended the stream. */
+const reconnectDelayMs = 500;
 
 /** `hearth logs`. */
 export const logsCommands: readonly Command[] = [logs];
