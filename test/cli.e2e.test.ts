@@ -2,9 +2,8 @@
  * End to end, issue #6 §1: the built `hearth` CLI, run as a child process
  * (`node scripts/hearth.mjs …`) against a whole cluster — a capacity provider
  * with the CLI's defaults, a function from a directory, publish with progress
- * to Active, invoke, scaling, list/get, JSON output, error exit codes, delete.
- * (logs and status are unit-tested against the contract; their e2e comes with
- * the routes.)
+ * to Active, invoke, the fleet status, the function's logs (stored and followed),
+ * scaling, list/get, JSON output, error exit codes, delete.
  */
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -68,6 +67,7 @@ beforeAll(async () => {
     join(workDir, 'hello', 'index.mjs'),
     `import { greeting } from './lib/greeting.mjs';
 export const handler = async (event, context) => {
+  console.log('greeting', event.name);
   if (event.fail) throw new Error('asked to fail');
   return { message: greeting(event.name), version: context.functionVersion };
 };
@@ -133,6 +133,60 @@ describe('the hearth CLI against a cluster', () => {
 
     const queued = await ok(['invoke', 'hello', '--qualifier', '1', '--payload', '{"name":"later"}', '--async']);
     expect(queued.stdout).toMatch(/^[0-9a-f-]{8,}\n$/);
+  });
+
+  it('shows the fleet: the version\'s three environments, one per zone, in text and JSON', async () => {
+    const status = JSON.parse((await ok(['status', '--output', 'json'])).stdout) as {
+      instances: Array<{ zone: string; environments: Array<{ functionName: string; version: string; state: string }> }>;
+      totals: { environments: number };
+    };
+    const ready = status.instances.flatMap((instance) =>
+      instance.environments.filter((each) => each.functionName === 'hello' && each.version === '1' && each.state === 'Ready').map(() => instance.zone),
+    );
+    expect(ready).toHaveLength(3);
+    expect(new Set(ready).size).toBe(3);
+    const text = await ok(['status']);
+    expect(text.stdout).toMatch(/^CAPACITY PROVIDER +STATE +VCPUS IN USE +MAX VCPUS$/m);
+    // `  <ee id>  hello:1  <no type>  Ready  …`: one row per environment under its instance.
+    expect(text.stdout.match(/ hello:1 +\S* +Ready /g), text.stdout).toHaveLength(3);
+    expect(text.stdout).toMatch(/^total: \d+ instances · \d+ environments · in flight \d+ \/ \d+ · throttles \d+/m);
+  });
+
+  it('prints the lines an invocation logged, by request id, and follows new ones until Ctrl-C', async () => {
+    const invoked = await ok(['invoke', 'hello', '--qualifier', '1', '--payload', '{"name":"logged"}']);
+    const requestId = /request ([0-9a-f-]+)/.exec(invoked.stderr)![1]!;
+    const deadline = Date.now() + 30_000;
+    let events: Array<{ requestId?: string; message: string; version: string }> = [];
+    while (!events.some((event) => event.message.includes('greeting logged'))) {
+      if (Date.now() > deadline) throw new Error(`no log line of ${requestId}: ${JSON.stringify(events)}`);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      events = (JSON.parse((await ok(['logs', 'hello', '--request-id', requestId, '--output', 'json'])).stdout) as { events: typeof events }).events;
+    }
+    expect(events.every((event) => event.requestId === requestId && event.version === '1')).toBe(true);
+    const text = await ok(['logs', 'hello', '--since', '5m', '--request-id', requestId]);
+    expect(text.stdout).toContain('greeting logged');
+
+    // --follow prints a line logged after it started, and exits 0 on SIGINT.
+    const follower = spawn(process.execPath, [hearthBin, 'logs', 'hello', '--follow', '--since', '1s', '--output', 'json'], {
+      cwd: workDir,
+      env: { ...process.env, HEARTH_ENDPOINT: cluster.httpEndpoint },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let followed = '';
+    follower.stdout.on('data', (chunk: Buffer) => (followed += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => follower.on('close', resolve));
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await ok(['invoke', 'hello', '--qualifier', '1', '--payload', '{"name":"followed"}']);
+      const followDeadline = Date.now() + 30_000;
+      while (!followed.includes('greeting followed')) {
+        if (Date.now() > followDeadline) throw new Error(`follow printed: ${followed}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    } finally {
+      follower.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
   });
 
   it('sets and reads the scaling config of the version', async () => {
