@@ -9,3 +9,12 @@ export { createLogger, type Logger } from './logger.js';
 export { runWithRequest, currentRequestId } from './request-context.js';
 export { injectTraceContext, extractTraceContext, type CarrierGetter, type CarrierSetter } from './propagation.js';
 export { tracer, withSpan } from './tracer.js';
+export { spanAttributes } from './span-attributes.js';
+export {
+  traceExportConfig,
+  createTraceExporters,
+  otlpTraceExporter,
+  type TraceExportConfig,
+  type OtlpProtocol,
+  type TraceExporterName,
+} from './trace-export.js';
