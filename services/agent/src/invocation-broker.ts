@@ -456,9 +456,11 @@ export class InvocationBroker {
   }
 
   private dispatch(entry: Entry, poller: Poller): boolean {
+    // Read before the hand-over: the runtime may start the handler before this process runs its next line.
+    const at = this.now();
     if (!poller.deliver(entry.invocation)) return false;
     entry.state = 'running';
-    entry.dispatchedAt = this.now();
+    entry.dispatchedAt = at;
     return true;
   }
 
