@@ -269,7 +269,12 @@ describe('router over real NATS and gRPC', () => {
 
   it('throttles NoReadyEnvironment for a version no agent runs', async () => {
     const { invoke } = await startFixture([[{ environmentId: 'a' }]]);
+    spans.reset();
     const response = await invoke({ functionName: 'nobody-runs-this' });
     expect(response.outcome).toMatchObject({ $case: 'throttled', value: { reason: 'NoReadyEnvironment' } });
+    // The routing span says why, so a trace of a throttled call explains itself.
+    await telemetry.forceFlush();
+    const span = spans.getFinishedSpans().find((candidate) => candidate.name === routeSpanName && candidate.attributes['hearth.function'] === 'nobody-runs-this');
+    expect(span?.attributes).toMatchObject({ 'hearth.throttle_reason': 'NoReadyEnvironment', 'hearth.outcome': 'throttled' });
   });
 });
