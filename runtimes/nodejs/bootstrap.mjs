@@ -89,22 +89,35 @@ async function createClient(maxSockets) {
   }
   return {
     next: () => request('GET', '/invocation/next'),
-    respond: (id, body) =>
-      request('POST', `/invocation/${encodeURIComponent(id)}/response`, body, { 'Content-Type': 'application/json' }, 30_000),
-    fail: (id, error) => postError(request, `/invocation/${encodeURIComponent(id)}/error`, error),
+    respond: (id, body, timing) =>
+      request('POST', `/invocation/${encodeURIComponent(id)}/response`, body, { 'Content-Type': 'application/json', ...timingHeader(timing) }, 30_000),
+    fail: (id, error, timing) => postError(request, `/invocation/${encodeURIComponent(id)}/error`, error, timingHeader(timing)),
     initError: (error) => postError(request, '/init/error', error),
   };
 }
 
-function postError(request, path, error) {
+function postError(request, path, error, extraHeaders = {}) {
   const body = Buffer.from(JSON.stringify(error));
   return request(
     'POST',
     path,
     body,
-    { 'Content-Type': 'application/json', 'Lambda-Runtime-Function-Error-Type': error.errorType },
+    { 'Content-Type': 'application/json', 'Lambda-Runtime-Function-Error-Type': error.errorType, ...extraHeaders },
     10_000,
   );
+}
+
+/** Now, epoch microseconds (performance's clock: monotonic within the process, anchored at its epoch origin). */
+function nowMicros() {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000);
+}
+
+/**
+ * `Hearth-Handler-Timing` for an answer: when the handler ran, so the agent can
+ * draw the handler's span (the runtime itself has no tracing; ADR 0010).
+ */
+function timingHeader(timing) {
+  return timing ? { 'Hearth-Handler-Timing': `start=${timing.start};end=${timing.end}` } : {};
 }
 
 /** Lambda's error body of anything thrown. */
@@ -383,16 +396,19 @@ async function runInvocation(client, handler, invocation, requestId) {
     return;
   }
   let body;
+  const timing = { start: nowMicros(), end: 0 };
   try {
     const result = await callHandler(handler, event, makeContext(invocation.headers, requestId));
+    timing.end = nowMicros();
     body = Buffer.from(JSON.stringify(result === undefined ? null : result));
   } catch (error) {
+    timing.end = nowMicros();
     const failure = errorBody(error);
     logLine('ERROR', ['Invoke Error'], failure);
-    await client.fail(requestId, failure);
+    await client.fail(requestId, failure, timing);
     return;
   }
-  const answer = await client.respond(requestId, body);
+  const answer = await client.respond(requestId, body, timing);
   if (answer.status === 413) logLine('ERROR', ['The response is larger than the Runtime API accepts']);
 }
 

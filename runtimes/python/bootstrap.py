@@ -179,19 +179,34 @@ class Client:
     def next(self):
         return self.request("GET", "/invocation/next")
 
-    def respond(self, request_id, body):
-        return self.request("POST", "/invocation/%s/response" % request_id, body, {"Content-Type": "application/json"}, 30)
+    def respond(self, request_id, body, timing=None):
+        headers = {"Content-Type": "application/json"}
+        headers.update(timing_header(timing))
+        return self.request("POST", "/invocation/%s/response" % request_id, body, headers, 30)
 
-    def fail(self, request_id, error):
-        return self._post_error("/invocation/%s/error" % request_id, error)
+    def fail(self, request_id, error, timing=None):
+        return self._post_error("/invocation/%s/error" % request_id, error, timing_header(timing))
 
     def init_error(self, error):
         return self._post_error("/init/error", error)
 
-    def _post_error(self, path, error):
+    def _post_error(self, path, error, extra_headers=None):
         body = json.dumps(error).encode("utf-8")
         headers = {"Content-Type": "application/json", "Lambda-Runtime-Function-Error-Type": error["errorType"]}
+        headers.update(extra_headers or {})
         return self.request("POST", path, body, headers, 10)
+
+
+def now_micros():
+    return time.time_ns() // 1000
+
+
+def timing_header(timing):
+    """`Hearth-Handler-Timing` for an answer: when the handler ran (epoch us), so the agent
+    can draw the handler's span; the runtime itself has no tracing (ADR 0010)."""
+    if not timing:
+        return {}
+    return {"Hearth-Handler-Timing": "start=%d;end=%d" % timing}
 
 
 def error_body(error):
@@ -317,19 +332,22 @@ def run_invocation(client, handler, request_id, headers, body):
     except ValueError as error:
         client.fail(request_id, {"errorMessage": "Unable to unmarshal input: %s" % error, "errorType": "Runtime.UnmarshalError", "stackTrace": []})
         return
+    started = now_micros()
     try:
         result = handler(event, LambdaContext(request_id, headers))
     except Exception as error:  # noqa: BLE001 - every handler exception is the invocation's error
+        timing = (started, now_micros())
         failure = error_body(error)
         log("ERROR", "Invoke Error", **failure)
-        client.fail(request_id, failure)
+        client.fail(request_id, failure, timing)
         return
+    timing = (started, now_micros())
     try:
         payload = json.dumps(result, default=_json_default).encode("utf-8")
     except (TypeError, ValueError) as error:
-        client.fail(request_id, {"errorMessage": "Unable to marshal response: %s" % error, "errorType": "Runtime.MarshalError", "stackTrace": []})
+        client.fail(request_id, {"errorMessage": "Unable to marshal response: %s" % error, "errorType": "Runtime.MarshalError", "stackTrace": []}, timing)
         return
-    client.respond(request_id, payload)
+    client.respond(request_id, payload, timing)
 
 
 # ------------------------------------------------------------------ parent process

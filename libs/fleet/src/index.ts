@@ -4,3 +4,4 @@
  * `@hearth/fleet/workflows` entry, which only the placement worker bundles.
  */
 export * from './contract.js';
+export { workflowClientTracing } from './client-tracing.js';

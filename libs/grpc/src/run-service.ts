@@ -2,13 +2,15 @@ import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceI
 import { HealthImplementation } from 'grpc-health-check';
 import { defaultGrpcPorts, defaultMetricsPorts, envInt, loadCommonConfig, type CommonConfig, type ServiceName } from '@hearth/config';
 import type { Attributes } from '@opentelemetry/api';
-import { createLogger, startMetrics, startTelemetry, type Logger, type MetricsPipeline } from '@hearth/telemetry';
+import { createLogger, startMetrics, startTelemetry, type Logger, type MetricsPipeline, type Telemetry } from '@hearth/telemetry';
 
 /** What a service's setup receives. */
 export interface ServiceContext {
   name: ServiceName;
   config: CommonConfig;
   logger: Logger;
+  /** This process's tracing: its exporter and resource, for spans made outside its tracer (Temporal workflow spans). */
+  telemetry: Telemetry;
   /** Adds a gRPC service to this process's server. */
   addService(definition: ServiceDefinition, implementation: UntypedServiceImplementation): void;
   /** Registers cleanup to run at shutdown, in reverse order of registration, each bounded by the grace period. */
@@ -99,6 +101,7 @@ export async function runService(options: ServiceDefinitionOptions): Promise<Run
     name: options.name,
     config,
     logger,
+    telemetry,
     addService: (definition, implementation) => server.addService(definition, implementation),
     onShutdown: (fn) => cleanups.push(fn),
     setHealth: (service, status) => health.setStatus(service, status),

@@ -19,5 +19,13 @@ export {
   type MetricsPipeline,
   type MetricsConfig,
   type MetricsExporterName,
-  type OtlpProtocol,
 } from './start-metrics.js';
+export { spanAttributes } from './span-attributes.js';
+export {
+  traceExportConfig,
+  createTraceExporters,
+  otlpTraceExporter,
+  type TraceExportConfig,
+  type OtlpProtocol,
+  type TraceExporterName,
+} from './trace-export.js';

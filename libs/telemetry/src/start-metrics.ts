@@ -38,7 +38,9 @@ import {
 export type MetricsExporterName = 'otlp' | 'prometheus' | 'console';
 
 /** OTLP transports. */
-export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
+/** The OTLP transports (shared with trace export). */
+export type { OtlpProtocol } from './trace-export.js';
+import type { OtlpProtocol } from './trace-export.js';
 
 /** What the environment asks of the metrics pipeline. */
 export interface MetricsConfig {

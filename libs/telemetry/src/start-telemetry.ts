@@ -1,9 +1,10 @@
 import { propagation } from '@opentelemetry/api';
 import { W3CTraceContextPropagator, W3CBaggagePropagator, CompositePropagator } from '@opentelemetry/core';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { createTraceExporters, traceExportConfig } from './trace-export.js';
 
 /** Options of startTelemetry. */
 export interface TelemetryOptions {
@@ -20,13 +21,14 @@ export interface TelemetryOptions {
 export interface Telemetry {
   shutdown(): Promise<void>;
   forceFlush(): Promise<void>;
-}
-
-/** True when the environment asks for spans to be exported somewhere. */
-function exportConfigured(env: NodeJS.ProcessEnv): boolean {
-  const exporter = env.OTEL_TRACES_EXPORTER;
-  if (exporter !== undefined && exporter !== '') return exporter !== 'none';
-  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+  /**
+   * The exporter the environment configured (the first, when several), for
+   * spans made outside this process's tracer provider: Temporal's workflow
+   * spans reach it through the worker's sinks. Undefined when nothing is exported.
+   */
+  readonly traceExporter: SpanExporter | undefined;
+  /** The resource (`service.name`, …) this process's spans carry. */
+  readonly resource: Resource;
 }
 
 /**
@@ -45,13 +47,25 @@ export function startTelemetry(options: TelemetryOptions, env: NodeJS.ProcessEnv
   propagation.setGlobalPropagator(
     new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
   );
-  if (options.spanProcessors === undefined && exportConfigured(env)) {
+  const exporters = options.spanProcessors === undefined ? createTraceExporters(traceExportConfig(env)) : [];
+  if (exporters.length > 0) {
+    // Batching reads OTEL_BSP_* (schedule delay, queue and batch sizes, export timeout); the console is written at once.
+    const spanProcessors = exporters.map((exporter) =>
+      exporter instanceof ConsoleSpanExporter ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter),
+    );
     // Metrics are start-metrics.ts's (one MeterProvider per process): the SDK must not build its own from OTEL_METRICS_EXPORTER.
-    const sdk = new NodeSDK({ resource, serviceName: options.serviceName, instrumentations: [], metricReaders: [] });
+    const sdk = new NodeSDK({ resource, serviceName: options.serviceName, instrumentations: [], spanProcessors, metricReaders: [] });
     sdk.start();
-    return { shutdown: () => sdk.shutdown(), forceFlush: async () => {} };
+    return {
+      shutdown: () => sdk.shutdown(),
+      forceFlush: async () => {
+        await Promise.all(spanProcessors.map((processor) => processor.forceFlush()));
+      },
+      traceExporter: exporters[0],
+      resource,
+    };
   }
   const provider = new NodeTracerProvider({ resource, spanProcessors: options.spanProcessors ?? [] });
   provider.register();
-  return { shutdown: () => provider.shutdown(), forceFlush: () => provider.forceFlush() };
+  return { shutdown: () => provider.shutdown(), forceFlush: () => provider.forceFlush(), traceExporter: undefined, resource };
 }

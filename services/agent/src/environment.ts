@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { RuntimeInterpreter } from '@hearth/config';
 import { InvalidParameterValueException, RequestTooLargeException, ServiceUnavailableException } from '@hearth/errors';
 import type { agent } from '@hearth/proto';
-import type { Logger } from '@hearth/telemetry';
+import { spanAttributes, type Logger } from '@hearth/telemetry';
 import type { Attributes } from '@opentelemetry/api';
 import { emptyUsage, reject, RejectionReason, type AdmissionDecision, type AdmissionPolicy, type Rejection, type ResourceUsage } from './admission.js';
 import { effectiveMaxConcurrency, type RuntimeFamily } from './concurrency.js';
@@ -144,11 +144,16 @@ export class ExecutionEnvironment {
     this.maxConcurrency = effectiveMaxConcurrency(spec.maxConcurrency, this.family ?? 'nodejs', spec.vcpus);
     this.metricAttributes = environmentMetricAttributes(ctx.capacityProviderName, spec.functionName, spec.version);
     this.spanAttributes = Object.freeze({
-      'faas.name': spec.functionName,
-      'faas.version': spec.version,
-      'faas.instance': spec.environmentId,
-      'host.id': ctx.instanceId,
-      'cloud.availability_zone': ctx.zone,
+      [spanAttributes.faasName]: spec.functionName,
+      [spanAttributes.faasVersion]: spec.version,
+      [spanAttributes.faasInstance]: spec.environmentId,
+      [spanAttributes.hostId]: ctx.instanceId,
+      [spanAttributes.cloudAvailabilityZone]: ctx.zone,
+      [spanAttributes.function]: spec.functionName,
+      [spanAttributes.version]: spec.version,
+      [spanAttributes.environmentId]: spec.environmentId,
+      [spanAttributes.instanceId]: ctx.instanceId,
+      [spanAttributes.zone]: ctx.zone,
     });
     const attributes = this.metricAttributes;
     this.broker = new InvocationBroker({

@@ -33,13 +33,54 @@ export interface InvocationOutcome {
 }
 
 /**
+ * When the runtime ran the handler of an invocation, epoch ms (fractions kept).
+ * From the runtime's own report (the `Hearth-Handler-Timing` header of its
+ * answer) when it sent a plausible one, else from when the agent handed the
+ * event over to when the answer arrived.
+ */
+export interface HandlerTiming {
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly source: 'runtime' | 'agent';
+}
+
+/** Handler times as a runtime reports them, epoch ms. */
+export interface ReportedTiming {
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+/** How far (ms) a reported time may lie outside the agent's own window (its clock reads whole ms) and still be believed. */
+const timingToleranceMs = 1;
+
+/**
+ * The handler's times: the runtime's report when it lies within the window
+ * the agent saw (handed over → answered), else that window. A report outside
+ * it (another clock, a runtime bug) would draw the handler outside its parent.
+ */
+export function handlerTiming(dispatchedAt: number, answeredAt: number, reported: ReportedTiming | undefined): HandlerTiming {
+  if (
+    reported !== undefined &&
+    reported.startMs <= reported.endMs &&
+    reported.startMs >= dispatchedAt - timingToleranceMs &&
+    reported.endMs <= answeredAt + timingToleranceMs
+  ) {
+    return { startMs: reported.startMs, endMs: reported.endMs, source: 'runtime' };
+  }
+  return { startMs: dispatchedAt, endMs: answeredAt, source: 'agent' };
+}
+
+/**
  * Where the end of an admitted invocation goes. Exactly one method is called,
  * once. Callers implement it on the object they keep per invocation anyway, so
  * admitting allocates no promise and no closures.
  */
 export interface InvocationSink {
-  /** The invocation ended: the function's result or error, a timeout, or the runtime's exit. */
-  complete(outcome: InvocationOutcome): void;
+  /**
+   * The invocation ended: the function's result or error, a timeout, or the
+   * runtime's exit. `handler` says when the handler ran, when the runtime answered.
+   */
+  complete(outcome: InvocationOutcome, handler?: HandlerTiming): void;
   /**
    * The invocation never reached the runtime (the EE stopped taking work while it
    * was queued, or it was cancelled there): it is safe to run elsewhere.
@@ -91,12 +132,12 @@ class Entry {
   ) {}
 
   /** Hands the end to the sink, once. */
-  complete(outcome: InvocationOutcome): void {
+  complete(outcome: InvocationOutcome, handler?: HandlerTiming): void {
     const sink = this.sink;
     if (!sink) return;
     this.sink = undefined;
     clearTimeout(this.timer);
-    sink.complete(outcome);
+    sink.complete(outcome, handler);
   }
 
   refuse(reason: RejectionReason, message: string): void {
@@ -274,9 +315,9 @@ export class InvocationBroker {
         const sink = entry?.sink;
         if (entry && sink) {
           entry.sink = {
-            complete: (outcome) => {
+            complete: (outcome, handler) => {
               signal.removeEventListener('abort', onAbort);
-              sink.complete(outcome);
+              sink.complete(outcome, handler);
             },
             refuse: (reason, message) => {
               signal.removeEventListener('abort', onAbort);
@@ -331,18 +372,24 @@ export class InvocationBroker {
    * The runtime answered an invocation (/response or /error). False when the id
    * is not one the runtime holds (unknown, or answered already).
    */
-  answer(requestId: string, result: { payload: Buffer; errorBody?: undefined } | { errorBody: LambdaErrorBody | Buffer; payload?: undefined }): boolean {
+  answer(
+    requestId: string,
+    result: { payload: Buffer; errorBody?: undefined } | { errorBody: LambdaErrorBody | Buffer; payload?: undefined },
+    reported?: ReportedTiming,
+  ): boolean {
     const entry = this.entries.get(requestId);
     if (!entry || entry.state === 'queued') return false;
     this.entries.delete(requestId);
     if (entry.state === 'timed-out') return true;
     this.completed += 1;
-    const durationMs = this.now() - entry.dispatchedAt;
+    const answeredAt = this.now();
+    const durationMs = answeredAt - entry.dispatchedAt;
+    const handler = handlerTiming(entry.dispatchedAt, answeredAt, reported);
     if (result.errorBody === undefined) {
-      entry.complete({ payload: result.payload, durationMs });
+      entry.complete({ payload: result.payload, durationMs }, handler);
     } else {
       const payload = Buffer.isBuffer(result.errorBody) ? result.errorBody : errorPayload(result.errorBody);
-      entry.complete({ payload, functionError: unhandledFunctionError, durationMs });
+      entry.complete({ payload, functionError: unhandledFunctionError, durationMs }, handler);
     }
     return true;
   }
@@ -416,9 +463,11 @@ export class InvocationBroker {
   }
 
   private dispatch(entry: Entry, poller: Poller): boolean {
+    // Read before the hand-over: the runtime may start the handler before this process runs its next line.
+    const at = this.now();
     if (!poller.deliver(entry.invocation)) return false;
     entry.state = 'running';
-    entry.dispatchedAt = this.now();
+    entry.dispatchedAt = at;
     return true;
   }
 

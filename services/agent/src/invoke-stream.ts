@@ -8,11 +8,11 @@
  */
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { agent } from '@hearth/proto';
-import { tracer, type Logger } from '@hearth/telemetry';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, defaultTextMapGetter, propagation, type Context, type Span } from '@opentelemetry/api';
+import { spanAttributes, tracer, type Logger } from '@hearth/telemetry';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, defaultTextMapGetter, propagation, trace, type Context, type Span } from '@opentelemetry/api';
 import { RejectionReason } from './admission.js';
 import type { ExecutionEnvironment } from './environment.js';
-import type { InvocationOutcome, InvocationSink } from './invocation-broker.js';
+import type { HandlerTiming, InvocationOutcome, InvocationSink } from './invocation-broker.js';
 import { errorPayload, timeoutError, unhandledFunctionError } from './invocation-errors.js';
 import { newXrayHeader, spanContextToXray } from './trace-header.js';
 
@@ -27,6 +27,13 @@ export interface InvokeStreamOptions {
 
 /** Name of the span of each invocation. */
 export const invocationSpanName = 'hearth.agent.Invoke';
+
+/**
+ * Name of the span of the function's handler, a child of the invocation's span.
+ * The runtime has no tracing of its own: the agent records this span with the
+ * times the runtime reported (docs/adr/0010-handler-spans-from-runtime-timing.md).
+ */
+export const handlerSpanName = 'hearth.ee.Handler';
 
 /**
  * The InvokeStream handler. Per stream:
@@ -68,8 +75,8 @@ class StreamInvocation implements InvocationSink {
     readonly span: Span,
   ) {}
 
-  complete(outcome: InvocationOutcome): void {
-    this.session.completed(this, outcome);
+  complete(outcome: InvocationOutcome, handler?: HandlerTiming): void {
+    this.session.completed(this, outcome, handler);
   }
 
   refuse(reason: RejectionReason, message: string): void {
@@ -143,7 +150,7 @@ class InvokeStreamSession {
       ? propagation.extract(ROOT_CONTEXT, message.traceContext, defaultTextMapGetter)
       : ROOT_CONTEXT;
     const span = tracer.startSpan(invocationSpanName, { kind: SpanKind.SERVER, attributes: environment.spanAttributes }, parent);
-    if (span.isRecording()) span.setAttribute('faas.invocation_id', requestId);
+    if (span.isRecording()) span.setAttribute(spanAttributes.faasInvocationId, requestId);
     const invocation = new StreamInvocation(this, requestId, environment, span);
     // In the map before admission, so an answer can never arrive for an id the stream does not know.
     this.inFlight.set(requestId, invocation);
@@ -160,19 +167,22 @@ class InvokeStreamSession {
     if (!decision.admit) {
       this.inFlight.delete(requestId);
       invocation.done = true;
-      if (span.isRecording()) span.setAttribute('hearth.rejection_reason', decision.reason);
+      if (span.isRecording()) span.setAttribute(spanAttributes.rejectionReason, decision.reason);
       span.end();
       this.sendRejection(requestId, decision.reason, decision.message);
     }
   }
 
   /** An admitted invocation ended. */
-  completed(invocation: StreamInvocation, outcome: InvocationOutcome): void {
+  completed(invocation: StreamInvocation, outcome: InvocationOutcome, handler?: HandlerTiming): void {
     if (invocation.done) return;
     invocation.done = true;
     this.inFlight.delete(invocation.requestId);
-    if (outcome.functionError !== undefined) invocation.span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.functionError });
-    invocation.span.end();
+    const span = invocation.span;
+    // No handler timing: the invocation timed out or its runtime died, and the runtime never answered.
+    if (handler && span.isRecording()) recordHandlerSpan(span, invocation, outcome, handler);
+    if (outcome.functionError !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.functionError });
+    span.end();
     // InvocationOutcome has InvokeEnvironmentResponse's shape: it goes out as is, payload bytes untouched.
     this.send({ requestId: invocation.requestId, outcome: { $case: 'result', value: outcome } });
     this.maybeEnd();
@@ -183,7 +193,7 @@ class InvokeStreamSession {
     if (invocation.done) return;
     invocation.done = true;
     this.inFlight.delete(invocation.requestId);
-    if (invocation.span.isRecording()) invocation.span.setAttribute('hearth.rejection_reason', reason);
+    if (invocation.span.isRecording()) invocation.span.setAttribute(spanAttributes.rejectionReason, reason);
     invocation.span.end();
     this.sendRejection(invocation.requestId, reason, message);
     this.maybeEnd();
@@ -232,4 +242,27 @@ class InvokeStreamSession {
     }
     this.inFlight.clear();
   }
+}
+
+/**
+ * The handler's span: a child of the invocation's span, drawn with the times
+ * the runtime reported (or the agent measured), carrying the EE's attributes
+ * and the function error, if any.
+ */
+function recordHandlerSpan(parent: Span, invocation: StreamInvocation, outcome: InvocationOutcome, handler: HandlerTiming): void {
+  const span = tracer.startSpan(
+    handlerSpanName,
+    {
+      kind: SpanKind.INTERNAL,
+      startTime: handler.startMs,
+      attributes: {
+        ...invocation.environment.spanAttributes,
+        [spanAttributes.faasInvocationId]: invocation.requestId,
+        [spanAttributes.handlerTiming]: handler.source,
+      },
+    },
+    trace.setSpan(ROOT_CONTEXT, parent),
+  );
+  if (outcome.functionError !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.functionError });
+  span.end(handler.endMs);
 }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from '@hearth/telemetry';
-import type { Invocation, InvocationBroker, Poller } from './invocation-broker.js';
+import type { Invocation, InvocationBroker, Poller, ReportedTiming } from './invocation-broker.js';
 import { responseTooLargeError, type LambdaErrorBody } from './invocation-errors.js';
 
 /** Largest body the Runtime API accepts (a response, an error), as Lambda's synchronous payload limit: 6 MiB. */
@@ -73,6 +73,24 @@ class PendingPoll implements Poller {
     return true;
   }
 }
+/**
+ * Header (lower case, as Node gives it) in which a Hearth runtime reports when
+ * its handler ran, with the /response or /error it belongs to:
+ * `Hearth-Handler-Timing: start=<epoch µs>;end=<epoch µs>`. Optional: without
+ * it the agent times the handler from hand-over to answer.
+ */
+export const handlerTimingHeader = 'hearth-handler-timing';
+const handlerTimingPattern = /^start=(\d{1,17});end=(\d{1,17})$/;
+
+/** The handler times a runtime reported, epoch ms; undefined when absent or malformed. */
+export function parseHandlerTiming(value: string | string[] | undefined): ReportedTiming | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (text === undefined) return undefined;
+  const match = handlerTimingPattern.exec(text.trim());
+  if (!match) return undefined;
+  return { startMs: Number(match[1]) / 1000, endMs: Number(match[2]) / 1000 };
+}
+
 const invocationPath = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/;
 
 type BodyResult = { ok: true; body: Buffer } | { ok: false };
@@ -144,10 +162,11 @@ export async function startRuntimeApiServer(options: RuntimeApiServerOptions): P
         broker.answer(requestId, { errorBody: responseTooLargeError(maxBodyBytes) });
         return;
       }
+      const reported = parseHandlerTiming(req.headers[handlerTimingHeader]);
       const answered =
         match[2] === 'response'
-          ? broker.answer(requestId, { payload: body.body })
-          : broker.answer(requestId, { errorBody: errorPayloadOf(body.body, req.headers['lambda-runtime-function-error-type']) });
+          ? broker.answer(requestId, { payload: body.body }, reported)
+          : broker.answer(requestId, { errorBody: errorPayloadOf(body.body, req.headers['lambda-runtime-function-error-type']) }, reported);
       if (!answered) return sendJson(res, 400, { errorMessage: `Invalid request ID: ${requestId}`, errorType: 'InvalidRequestID' });
       return sendAccepted(res);
     }

@@ -11,7 +11,7 @@ import { detectRuntimes } from '@hearth/config';
 import { startTelemetry } from '@hearth/telemetry';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { invocationSpanName } from '../src/invoke-stream.js';
+import { handlerSpanName, invocationSpanName } from '../src/invoke-stream.js';
 import { openInvokeStream, resultOf, startAgentFixture, type AgentFixture } from './support.js';
 
 const pythonRuntime = [...detectRuntimes().values()].find((runtime) => runtime.family === 'python')?.runtime ?? 'python3';
@@ -263,9 +263,52 @@ describe('InvokeStream', () => {
       'cloud.availability_zone': 'us-east-1b',
     });
     expect(value.trace).toBe(`Root=1-${traceId.slice(0, 8)}-${traceId.slice(8)};Parent=${span!.spanContext().spanId};Sampled=1`);
+    expectHandlerSpanUnder(span!, 'traced-1');
+    await stream.end();
+  });
+
+  it('records the handler of a Node.js runtime as a child span, with the times the runtime reported', async () => {
+    const spec = await fx.spec(handler, { maxConcurrency: 2, functionName: 'timed', version: '3' });
+    await fx.start(spec);
+    const stream = openInvokeStream(fx.client);
+    spans.reset();
+    const outcome = await stream.invoke({
+      requestId: 'timed-1',
+      environmentId: spec.environmentId,
+      payload: json({ sleepMs: 120, throwType: 'Boom' }),
+      traceContext: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4737-00f067aa0ba902b8-01' },
+    });
+    expect(resultOf(outcome).functionError).toBe('Unhandled');
+    const span = spans.getFinishedSpans().find((s) => s.name === invocationSpanName);
+    expect(span).toBeDefined();
+    const handlerSpan = expectHandlerSpanUnder(span!, 'timed-1');
+    // The handler slept 120 ms before it threw: the span covers that, and is marked failed.
+    expect(durationMs(handlerSpan)).toBeGreaterThanOrEqual(115);
+    expect(handlerSpan.status.code).toBe(2);
     await stream.end();
   });
 });
+
+function toMs([seconds, nanos]: [number, number]): number {
+  return seconds * 1000 + nanos / 1e6;
+}
+
+function durationMs(span: { startTime: [number, number]; endTime: [number, number] }): number {
+  return toMs(span.endTime) - toMs(span.startTime);
+}
+
+/** The handler span of `invocation`: a child of the agent's span, inside it in time, timed by the runtime. */
+function expectHandlerSpanUnder(parent: ReturnType<InMemorySpanExporter['getFinishedSpans']>[number], requestId: string) {
+  const handlerSpan = spans.getFinishedSpans().find((s) => s.name === handlerSpanName && s.attributes['faas.invocation_id'] === requestId);
+  expect(handlerSpan).toBeDefined();
+  expect(handlerSpan!.spanContext().traceId).toBe(parent.spanContext().traceId);
+  expect(handlerSpan!.parentSpanContext?.spanId).toBe(parent.spanContext().spanId);
+  expect(handlerSpan!.attributes['hearth.handler.timing']).toBe('runtime');
+  expect(handlerSpan!.attributes).toMatchObject({ 'hearth.environment_id': parent.attributes['faas.instance'], 'hearth.zone': 'us-east-1b' });
+  expect(toMs(handlerSpan!.startTime)).toBeGreaterThanOrEqual(toMs(parent.startTime));
+  expect(toMs(handlerSpan!.endTime)).toBeLessThanOrEqual(toMs(parent.endTime));
+  return handlerSpan!;
+}
 
 describe('goodput protection', () => {
   it('refuses new invocations with CPUPressure while a CPU-bound handler holds the EE, and the admitted ones finish', async () => {

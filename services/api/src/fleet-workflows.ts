@@ -1,6 +1,6 @@
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { ServiceUnavailableException } from '@hearth/errors';
-import { workflowIds, workflowNames, type PublishVersionInput, type TeardownInput } from '@hearth/fleet';
+import { workflowClientTracing, workflowIds, workflowNames, type PublishVersionInput, type TeardownInput } from '@hearth/fleet';
 import type { Logger } from '@hearth/telemetry';
 
 /** Starts fleet workflows; starting one that already runs joins it (workflow ids are per version). */
@@ -21,7 +21,8 @@ export interface FleetWorkflowsOptions {
 /** Connects a Temporal client for the fleet task queue. */
 export async function connectFleetWorkflows(options: FleetWorkflowsOptions): Promise<FleetWorkflows> {
   const connection = await Connection.connect({ address: options.address, connectTimeout: '10s' });
-  const client = new Client({ connection, namespace: options.namespace });
+  // Traced: a publish's workflow and activities show under the request that published.
+  const client = new Client({ connection, namespace: options.namespace, interceptors: { workflow: [workflowClientTracing()] } });
   const start = async (workflowType: string, workflowId: string, args: unknown[]) => {
     try {
       await client.workflow.start(workflowType, { taskQueue: options.taskQueue, workflowId, args });

@@ -18,7 +18,7 @@ import { startFleetWorker } from './worker.js';
 
 runServiceMain({
   name: 'placement',
-  async setup({ config, logger, onShutdown }) {
+  async setup({ config, logger, telemetry, onShutdown }) {
     const databaseUrl = envRequired('DATABASE_URL');
     const schema = envString('HEARTH_DB_SCHEMA', 'hearth');
     const sql = postgres(databaseUrl, { max: 5, onnotice: () => {}, connect_timeout: 10 });
@@ -49,6 +49,7 @@ runServiceMain({
       taskQueue,
       activities,
       logger,
+      telemetry,
     });
     onShutdown(() => worker.stop());
 

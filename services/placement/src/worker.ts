@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { FleetActivities } from '@hearth/fleet';
-import type { Logger } from '@hearth/telemetry';
+import type { Logger, Telemetry } from '@hearth/telemetry';
+import { workerTracing } from './workflow-tracing.js';
 
 /** Options of startFleetWorker. */
 export interface FleetWorkerOptions {
@@ -11,6 +12,8 @@ export interface FleetWorkerOptions {
   taskQueue: string;
   activities: FleetActivities;
   logger: Logger;
+  /** Where workflow spans go (the sandbox's spans reach the exporter through a sink); activity spans use the global tracer. */
+  telemetry: Pick<Telemetry, 'traceExporter' | 'resource'>;
 }
 
 /** A running worker; `stop()` lets in-flight activities finish, then closes the connection. */
@@ -31,12 +34,15 @@ export async function startFleetWorker(options: FleetWorkerOptions): Promise<Fle
     runtimeInstalled = true;
   }
   const connection = await NativeConnection.connect({ address: options.address });
+  const tracing = workerTracing(options.telemetry.traceExporter, options.telemetry.resource);
   const worker = await Worker.create({
     connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowsPath: fileURLToPath(import.meta.resolve('@hearth/fleet/workflows')),
     activities: options.activities,
+    interceptors: tracing.interceptors,
+    sinks: tracing.sinks,
     // Two cores: a handful of concurrent inits is plenty, and bounds what a burst of publishes can start at once.
     maxConcurrentActivityTaskExecutions: 32,
     maxConcurrentWorkflowTaskExecutions: 16,

@@ -15,7 +15,7 @@
  */
 import { SpanKind, SpanStatusCode, context as otelContext, trace, type Context, type Span } from '@opentelemetry/api';
 import type { agent as agentProto, router as proto } from '@hearth/proto';
-import { extractTraceContext, injectTraceContext, tracer, type Logger } from '@hearth/telemetry';
+import { extractTraceContext, injectTraceContext, spanAttributes, tracer, type Logger } from '@hearth/telemetry';
 import type { AgentLink, AgentOutcome } from './agent-channel.js';
 import type { RouterConfig } from './config.js';
 import type { RouterMetrics } from './metrics.js';
@@ -23,6 +23,9 @@ import { pickEnvironment, type PickContext } from './picker.js';
 import { routeKey, type RefusalReason, type Reservation, type Route, type RoutingTable } from './routing-table.js';
 import { SlotWaits } from './slot-waits.js';
 import { retryAfterMs, throttleReason, throttled, type ThrottleReason } from './throttle.js';
+
+/** Name of the span of each routed invocation. */
+export const routeSpanName = 'hearth.router.Route';
 
 /** Options of Dispatcher. */
 export interface DispatcherOptions {
@@ -83,10 +86,15 @@ export class Dispatcher {
   async route(request: proto.RouteRequest, options: RouteCallOptions = {}): Promise<proto.RouteResponse | undefined> {
     const parent = parentContext(request, options.parent ?? otelContext.active());
     const span = tracer.startSpan(
-      'router.invoke',
+      routeSpanName,
       {
         kind: options.spanKind ?? SpanKind.SERVER,
-        attributes: { 'hearth.function': request.functionName, 'hearth.version': request.version, 'hearth.request_id': request.requestId },
+        attributes: {
+          [spanAttributes.function]: request.functionName,
+          [spanAttributes.version]: request.version,
+          [spanAttributes.requestId]: request.requestId,
+          [spanAttributes.faasInvocationId]: request.requestId,
+        },
       },
       parent,
     );
@@ -143,10 +151,15 @@ export class Dispatcher {
       attempts += 1;
       if (attempts > 1) this.metrics.retry();
       const target = reservation.entry;
+      // The last EE tried: the one that ran it, unless every one refused.
       span.setAttributes({
-        'hearth.environment_id': target.environmentId,
-        'hearth.instance_id': target.instance.instanceId,
-        'hearth.zone': target.instance.zone,
+        [spanAttributes.environmentId]: target.environmentId,
+        [spanAttributes.instanceId]: target.instance.instanceId,
+        [spanAttributes.zone]: target.instance.zone,
+        [spanAttributes.faasInstance]: target.environmentId,
+        [spanAttributes.hostId]: target.instance.instanceId,
+        [spanAttributes.cloudAvailabilityZone]: target.instance.zone,
+        [spanAttributes.attempts]: attempts,
       });
       const outcome = await this.attempt(reservation, request, deadline, span, signal);
       switch (outcome.kind) {
@@ -158,6 +171,11 @@ export class Dispatcher {
         case 'rejected':
         case 'not-sent':
           refusals.set(target.environmentId, outcome.reason);
+          span.addEvent('hearth.router.refused', {
+            [spanAttributes.environmentId]: target.environmentId,
+            [spanAttributes.instanceId]: target.instance.instanceId,
+            [spanAttributes.rejectionReason]: outcome.reason,
+          });
           this.metrics.refusal(outcome.reason);
           this.table.refused(target, outcome.reason);
           if (attempts >= budget || this.now() >= deadline) return this.throttle(request, this.table.routeByKey(key), refusals, span);
@@ -240,7 +258,7 @@ export class Dispatcher {
     span: Span,
   ): proto.RouteResponse {
     const reason: ThrottleReason = throttleReason(route, refusals, this.pickContext(refusals));
-    span.setAttribute('hearth.throttle_reason', reason);
+    span.setAttribute(spanAttributes.throttleReason, reason);
     this.metrics.throttle(reason, {
       functionName: request.functionName,
       version: request.version,
@@ -280,26 +298,26 @@ export class Dispatcher {
     const outcome = response?.outcome;
     if (!outcome) {
       this.metrics.invocation('cancelled');
-      span.setAttribute('hearth.outcome', 'cancelled');
+      span.setAttribute(spanAttributes.outcome, 'cancelled');
       return;
     }
     if (outcome.$case === 'result') {
       const functionError = outcome.value.functionError !== undefined;
       this.metrics.invocation(functionError ? 'function_error' : 'result');
-      span.setAttributes({ 'hearth.outcome': functionError ? 'function_error' : 'result', 'hearth.attempts': outcome.value.attempts + 1 });
+      span.setAttribute(spanAttributes.outcome, functionError ? 'function_error' : 'result');
     } else if (outcome.$case === 'throttled') {
       this.metrics.invocation('throttled');
-      span.setAttribute('hearth.outcome', 'throttled');
+      span.setAttribute(spanAttributes.outcome, 'throttled');
     } else {
       this.metrics.invocation('error');
-      span.setAttribute('hearth.outcome', 'error');
+      span.setAttribute(spanAttributes.outcome, 'error');
       span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.value.exception });
     }
   }
 }
 
 /** The trace context a request carries, else `fallback` (the unary call's, or the stream's). */
-function parentContext(request: proto.RouteRequest, fallback: Context): Context {
+export function parentContext(request: proto.RouteRequest, fallback: Context): Context {
   const carried = request.traceContext;
   if (carried.traceparent === undefined) return fallback;
   return extractTraceContext((key) => carried[key], fallback);

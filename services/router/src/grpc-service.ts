@@ -7,8 +7,8 @@ import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grp
 import { SpanKind, context as otelContext } from '@opentelemetry/api';
 import { unaryHandlers } from '@hearth/grpc';
 import { router as proto } from '@hearth/proto';
-import { extractTraceContext, type Logger } from '@hearth/telemetry';
-import { routeError, type Dispatcher } from './dispatcher.js';
+import { extractTraceContext, spanAttributes, tracer, type Logger } from '@hearth/telemetry';
+import { parentContext, routeError, routeSpanName, type Dispatcher } from './dispatcher.js';
 import type { RouterMetrics } from './metrics.js';
 import type { RoutingTable } from './routing-table.js';
 import { throttled } from './throttle.js';
@@ -81,6 +81,23 @@ function serveInvokeStream(call: ServerDuplexStream<proto.RouteRequest, proto.Ro
       metrics.dropped('stream_in_flight_limit');
       metrics.throttle('ConcurrentInvocationLimitExceeded', { functionName: request.functionName, version: request.version });
       metrics.invocation('throttled');
+      // Throttled before the dispatcher sees it: its span says so, so the trace does not just stop at the api.
+      tracer
+        .startSpan(
+          routeSpanName,
+          {
+            kind: SpanKind.SERVER,
+            attributes: {
+              [spanAttributes.function]: request.functionName,
+              [spanAttributes.version]: request.version,
+              [spanAttributes.requestId]: requestId,
+              [spanAttributes.throttleReason]: 'ConcurrentInvocationLimitExceeded',
+              [spanAttributes.outcome]: 'throttled',
+            },
+          },
+          parentContext(request, streamContext),
+        )
+        .end();
       write({
         requestId,
         outcome: {

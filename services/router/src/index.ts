@@ -7,7 +7,7 @@
  */
 export { createRouter, startRouter, type Router, type RouterOptions, type RouterStats, type AgentLinks } from './router.js';
 export { loadRouterConfig, defaultRouterConfig, type RouterConfig } from './config.js';
-export { Dispatcher, routeError, type DispatcherOptions, type RouteCallOptions } from './dispatcher.js';
+export { Dispatcher, routeError, routeSpanName, parentContext, type DispatcherOptions, type RouteCallOptions } from './dispatcher.js';
 export { RoutingTable, Route, EnvironmentRoute, InstanceRoute, routeKey, type RefusalReason, type Reservation, type RouteRow } from './routing-table.js';
 export { pickEnvironment, policyFor, isCandidate, lessLoaded, compareLoad, utilisationPercent, type PickContext, type PolicyName } from './picker.js';
 export { throttleReason, throttleReasonOf, retryAfterMs, type ThrottleReason } from './throttle.js';

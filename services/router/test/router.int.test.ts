@@ -14,6 +14,7 @@ import { startTelemetry, type Telemetry } from '@hearth/telemetry';
 import { testInfra } from '@hearth/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RouterConfig } from '../src/config.js';
+import { routeSpanName } from '../src/dispatcher.js';
 import { startRouter, type Router } from '../src/router.js';
 import { FakeAgent, MultiplexedStream, type FakeEnvironmentSpec } from '../src/testing/index.js';
 import { testLogger } from './support.js';
@@ -261,14 +262,19 @@ describe('router over real NATS and gRPC', () => {
       expect.objectContaining({ functionName, version: '1', environmentId: 'solo', inFlight: 0, maxConcurrency: 5 }),
     ]);
     await telemetry.forceFlush();
-    const span = spans.getFinishedSpans().find((candidate) => candidate.name === 'router.invoke');
+    const span = spans.getFinishedSpans().find((candidate) => candidate.name === routeSpanName);
     expect(span?.spanContext().traceId).toBe(traceId);
     expect(span?.attributes).toMatchObject({ 'hearth.function': functionName, 'hearth.version': '1', 'hearth.environment_id': 'solo', 'hearth.zone': 'us-east-1a', 'hearth.outcome': 'result' });
   });
 
   it('throttles NoReadyEnvironment for a version no agent runs', async () => {
     const { invoke } = await startFixture([[{ environmentId: 'a' }]]);
+    spans.reset();
     const response = await invoke({ functionName: 'nobody-runs-this' });
     expect(response.outcome).toMatchObject({ $case: 'throttled', value: { reason: 'NoReadyEnvironment' } });
+    // The routing span says why, so a trace of a throttled call explains itself.
+    await telemetry.forceFlush();
+    const span = spans.getFinishedSpans().find((candidate) => candidate.name === routeSpanName && candidate.attributes['hearth.function'] === 'nobody-runs-this');
+    expect(span?.attributes).toMatchObject({ 'hearth.throttle_reason': 'NoReadyEnvironment', 'hearth.outcome': 'throttled' });
   });
 });

@@ -18,7 +18,7 @@
  * Versions with no reports are left alone; versions no longer reported are
  * forgotten (and resumed from their Ready EEs when they come back).
  */
-import type { Logger } from '@hearth/telemetry';
+import { spanAttributes, withSpan, type Logger } from '@hearth/telemetry';
 import type { ControlPlane, ProviderSettings, VersionSettings } from './control-plane.js';
 import {
   capFleet,
@@ -182,12 +182,26 @@ export function createScaler(deps: ScalerDeps) {
           const versionRef = { functionName: ref.functionName, version: ref.qualifier };
           try {
             if (await deps.workflows.running(versionRef)) action = 'busy';
-            else if (target > ready) {
-              await deps.workflows.startReconcile({ version: versionRef, desiredEnvironments: target, reason: `scale out: ${decision.reason}` });
-              action = 'scale-out';
-            } else {
-              await deps.workflows.startScaleIn({ version: versionRef, desiredEnvironments: target, reason: `scale in: ${decision.reason}` });
-              action = 'scale-in';
+            else {
+              // One trace per scaling action: the workflow and its activities continue this span.
+              const scaleOut = target > ready;
+              await withSpan(
+                scaleOut ? 'hearth.scaler.ScaleOut' : 'hearth.scaler.ScaleIn',
+                {
+                  attributes: {
+                    [spanAttributes.function]: ref.functionName,
+                    [spanAttributes.version]: ref.qualifier,
+                    'hearth.scaler.ready_environments': ready,
+                    'hearth.scaler.desired_environments': target,
+                    'hearth.scaler.reason': decision.reason,
+                  },
+                },
+                () =>
+                  scaleOut
+                    ? deps.workflows.startReconcile({ version: versionRef, desiredEnvironments: target, reason: `scale out: ${decision.reason}` })
+                    : deps.workflows.startScaleIn({ version: versionRef, desiredEnvironments: target, reason: `scale in: ${decision.reason}` }),
+              );
+              action = scaleOut ? 'scale-out' : 'scale-in';
             }
           } catch (error) {
             action = 'failed';

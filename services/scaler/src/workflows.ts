@@ -4,7 +4,7 @@
  * scale-in of the version runs, the scaler leaves the version alone.
  */
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
-import { workflowIds, workflowNames, type ReconcileVersionInput, type ScaleInVersionInput, type VersionRef } from '@hearth/fleet';
+import { workflowClientTracing, workflowIds, workflowNames, type ReconcileVersionInput, type ScaleInVersionInput, type VersionRef } from '@hearth/fleet';
 
 /** The scaler's actions. */
 export interface ScalerWorkflows {
@@ -20,7 +20,8 @@ export interface ScalerWorkflows {
 /** Connects a Temporal client for the fleet task queue. */
 export async function connectScalerWorkflows(options: { address: string; namespace: string; taskQueue: string }): Promise<ScalerWorkflows> {
   const connection = await Connection.connect({ address: options.address, connectTimeout: '10s' });
-  const client = new Client({ connection, namespace: options.namespace });
+  // Traced: a scaling workflow's spans continue the scaler's decision span.
+  const client = new Client({ connection, namespace: options.namespace, interceptors: { workflow: [workflowClientTracing()] } });
   const isRunning = async (workflowId: string): Promise<boolean> => {
     try {
       const description = await client.workflow.getHandle(workflowId).describe();

@@ -11,7 +11,9 @@
  * Nothing here reads Postgres unless the function is not in the cache.
  */
 import { resolveFunctionName, resolveInvocationQualifier, type ArnScope, type AsyncInvocation } from '@hearth/domain';
-import { injectTraceContext, type Logger } from '@hearth/telemetry';
+import { SpanKind, SpanStatusCode, context as otelContext, trace as otelTrace, type Span } from '@opentelemetry/api';
+import type { router } from '@hearth/proto';
+import { injectTraceContext, spanAttributes, tracer, type Logger } from '@hearth/telemetry';
 import type { AsyncQueue } from './async-queue.js';
 import type { FunctionStates } from './function-states.js';
 import { invokeResultOf, type InvokeResult } from './invoke-outcome.js';
@@ -54,16 +56,25 @@ export function createInvoker(deps: InvokerDeps): Invoker {
       const target = resolveInvocationQualifier(state, request.FunctionName as string, request.Qualifier as string | undefined, deps.scope);
       checkLogType(request.LogType);
       checkPayloadJson(request.Payload);
-      const trace: Record<string, string> = {};
-      injectTraceContext((key, value) => {
-        trace[key] = value;
-      });
       const timeoutSeconds = target.version.configuration.Timeout;
+      const attributes = {
+        [spanAttributes.function]: target.FunctionName,
+        [spanAttributes.version]: target.Version,
+        [spanAttributes.requestId]: ctx.requestId,
+        [spanAttributes.faasInvokedName]: target.FunctionName,
+        [spanAttributes.faasInvokedProvider]: 'hearth',
+      };
 
       switch (request.InvocationType) {
         case 'DryRun':
           return { StatusCode: 204 };
         case 'Event': {
+          // A PRODUCER span per stored event: the router's attempts (and retries) continue it from the message headers.
+          const span = tracer.startSpan('hearth.api.Enqueue', {
+            kind: SpanKind.PRODUCER,
+            attributes: { ...attributes, [spanAttributes.messagingSystem]: 'nats', [spanAttributes.messagingOperation]: 'send', [spanAttributes.messagingMessageId]: ctx.requestId },
+          });
+          const trace = traceContextOf(span);
           const invocation: AsyncInvocation = {
             requestId: ctx.requestId,
             functionName: target.FunctionName,
@@ -80,11 +91,14 @@ export function createInvoker(deps: InvokerDeps): Invoker {
             throttles: 0,
             generation: 0,
           };
-          await deps.queue.enqueue(invocation, request.Payload);
+          await ended(span, deps.queue.enqueue(invocation, request.Payload));
           return { StatusCode: 202 };
         }
         case 'RequestResponse': {
-          const response = await deps.router.invoke(
+          // A CLIENT span around the router's answer: the router's span continues it from `trace_context`.
+          const span = tracer.startSpan('hearth.api.Route', { kind: SpanKind.CLIENT, attributes });
+          const trace = traceContextOf(span);
+          const response = await ended(span, deps.router.invoke(
             {
               requestId: ctx.requestId,
               functionName: target.FunctionName,
@@ -95,10 +109,47 @@ export function createInvoker(deps: InvokerDeps): Invoker {
               traceContext: trace,
             },
             ctx.signal,
-          );
+          ).then((answer) => recordAnswer(span, answer)));
           return invokeResultOf(response, target.Version);
         }
       }
     },
   };
+}
+
+/** The W3C trace context that makes `span` the parent of the next hop. */
+function traceContextOf(span: Span): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  injectTraceContext((key, value) => {
+    carrier[key] = value;
+  }, otelTrace.setSpan(otelContext.active(), span));
+  return carrier;
+}
+
+/** Awaits `work`, then ends `span` (with an error status when it failed). */
+async function ended<T>(span: Span, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    span.recordException(error as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+/** The router's answer on the client span: where it ran, or why it was throttled. */
+function recordAnswer(span: Span, response: router.RouteResponse): router.RouteResponse {
+  const outcome = response.outcome;
+  if (outcome?.$case === 'result') {
+    span.setAttribute(spanAttributes.environmentId, outcome.value.environmentId);
+    span.setAttribute(spanAttributes.outcome, outcome.value.functionError === undefined ? 'result' : 'function_error');
+  } else if (outcome?.$case === 'throttled') {
+    span.setAttribute(spanAttributes.outcome, 'throttled');
+    if (outcome.value.reason) span.setAttribute(spanAttributes.throttleReason, outcome.value.reason);
+  } else if (outcome?.$case === 'error') {
+    span.setAttribute(spanAttributes.outcome, 'error');
+  }
+  return response;
 }

@@ -27,7 +27,8 @@ import {
   type InvocationTarget,
 } from '@hearth/domain';
 import { router } from '@hearth/proto';
-import type { Logger } from '@hearth/telemetry';
+import { SpanKind, SpanStatusCode, trace as otelTrace } from '@opentelemetry/api';
+import { extractTraceContext, injectTraceContext, spanAttributes, tracer, type Logger } from '@hearth/telemetry';
 import { JetStreamApiCodes, JetStreamApiError, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { createDestinationSink, type DestinationSink } from './destinations.js';
 import { startFunctionDirectory, type FunctionDirectory } from './function-directory.js';
@@ -36,7 +37,7 @@ import { publishInvocation, queueConsumerConfig, queueStreamName } from './queue
 import { classifyAttempt, decideAfterAttempt, decideBeforeAttempt, lambdaRetryDelays, type AsyncDecision, type AttemptOutcome, type RetryDelays } from './retry-policy.js';
 
 /** The router's in-process invoke: what InvokeStream does for one RouteRequest. */
-export type InvokeFn = (request: router.RouteRequest, options?: { signal?: AbortSignal }) => Promise<router.RouteResponse | undefined>;
+export type InvokeFn = (request: router.RouteRequest, options?: { signal?: AbortSignal; spanKind?: SpanKind }) => Promise<router.RouteResponse | undefined>;
 
 /** Finds a version's asynchronous settings; undefined when the function no longer exists. */
 export type LookupConfig = (functionName: string, version: string, options: { minStreamVersion?: number }) => Promise<AsyncInvokeSettings | undefined>;
@@ -252,6 +253,41 @@ export async function startAsyncInvoker(options: AsyncInvokerOptions): Promise<A
 
   /** Runs one attempt through the router, bounded by the function's timeout plus margins. */
   const attempt = async (invocation: AsyncInvocation, payload: Uint8Array): Promise<router.RouteResponse | Error | undefined> => {
+    // A CONSUMER span per attempt, continuing the accepting request's trace from the message headers;
+    // the routing span below it continues this one.
+    const carried = { traceparent: invocation.traceparent, tracestate: invocation.tracestate } as Record<string, string | undefined>;
+    const parent = extractTraceContext((key) => carried[key]);
+    const span = tracer.startSpan(
+      'hearth.router.AsyncInvoke',
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          [spanAttributes.function]: invocation.functionName,
+          [spanAttributes.version]: invocation.version,
+          [spanAttributes.requestId]: invocation.requestId,
+          [spanAttributes.faasTrigger]: 'pubsub',
+          [spanAttributes.messagingSystem]: 'nats',
+          [spanAttributes.messagingOperation]: 'process',
+          [spanAttributes.messagingMessageId]: invocation.requestId,
+          'hearth.async.retries': invocation.retries,
+          'hearth.async.invocations': invocation.invocations,
+        },
+      },
+      parent,
+    );
+    const traceContext: Record<string, string> = {};
+    injectTraceContext((key, value) => (traceContext[key] = value), otelTrace.setSpan(parent, span));
+    try {
+      const answer = await attemptIn(invocation, payload, traceContext);
+      if (answer instanceof Error) span.setStatus({ code: SpanStatusCode.ERROR, message: answer.message });
+      else if (answer?.outcome?.$case === 'throttled') span.setAttribute(spanAttributes.throttleReason, answer.outcome.value.reason);
+      return answer;
+    } finally {
+      span.end();
+    }
+  };
+
+  const attemptIn = async (invocation: AsyncInvocation, payload: Uint8Array, traceContext: Record<string, string>): Promise<router.RouteResponse | Error | undefined> => {
     const deadlineUnixMs = now() + invocation.timeoutSeconds * 1000;
     const request = router.RouteRequest.fromPartial({
       requestId: invocation.requestId,
@@ -260,10 +296,7 @@ export async function startAsyncInvoker(options: AsyncInvokerOptions): Promise<A
       payload: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
       deadlineUnixMs,
       ...(invocation.clientContext === undefined ? {} : { clientContext: invocation.clientContext }),
-      traceContext: {
-        ...(invocation.traceparent === undefined ? {} : { traceparent: invocation.traceparent }),
-        ...(invocation.tracestate === undefined ? {} : { tracestate: invocation.tracestate }),
-      },
+      traceContext,
     });
     const abort = new AbortController();
     let timer: NodeJS.Timeout | undefined;
@@ -277,7 +310,7 @@ export async function startAsyncInvoker(options: AsyncInvokerOptions): Promise<A
     const onAbandon = () => abort.abort();
     abandon.signal.addEventListener('abort', onAbandon, { once: true });
     try {
-      return await Promise.race([invoke(request, { signal: abort.signal }), expired, abandoned]);
+      return await Promise.race([invoke(request, { signal: abort.signal, spanKind: SpanKind.INTERNAL }), expired, abandoned]);
     } catch (error) {
       return error instanceof Error ? error : new Error(String(error));
     } finally {
