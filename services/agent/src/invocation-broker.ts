@@ -50,8 +50,13 @@ export interface ReportedTiming {
   readonly endMs: number;
 }
 
-/** How far (ms) a reported time may lie outside the agent's own window (its clock reads whole ms) and still be believed. */
-const timingToleranceMs = 1;
+/**
+ * How far (ms) a reported time may lie outside the agent's own window and still
+ * be believed: the agent's clock reads whole ms, and a runtime's
+ * (performance.timeOrigin + now() in a worker, time.time_ns() in Python) may
+ * differ from it by a little. A believed time is then clamped into the window.
+ */
+const timingToleranceMs = 5;
 
 /**
  * The handler's times: the runtime's report when it lies within the window
@@ -65,7 +70,8 @@ export function handlerTiming(dispatchedAt: number, answeredAt: number, reported
     reported.startMs >= dispatchedAt - timingToleranceMs &&
     reported.endMs <= answeredAt + timingToleranceMs
   ) {
-    return { startMs: reported.startMs, endMs: reported.endMs, source: 'runtime' };
+    const startMs = Math.min(Math.max(reported.startMs, dispatchedAt), answeredAt);
+    return { startMs, endMs: Math.min(Math.max(reported.endMs, startMs), answeredAt), source: 'runtime' };
   }
   return { startMs: dispatchedAt, endMs: answeredAt, source: 'agent' };
 }

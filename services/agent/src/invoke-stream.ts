@@ -73,6 +73,8 @@ class StreamInvocation implements InvocationSink {
     readonly requestId: string,
     readonly environment: ExecutionEnvironment,
     readonly span: Span,
+    /** When the span started, epoch ms by `Date.now()`: the clock the runtime's handler timing uses too. */
+    readonly startedAtMs: number,
   ) {}
 
   complete(outcome: InvocationOutcome, handler?: HandlerTiming): void {
@@ -149,9 +151,12 @@ class InvokeStreamSession {
     const parent: Context = hasEntries(message.traceContext)
       ? propagation.extract(ROOT_CONTEXT, message.traceContext, defaultTextMapGetter)
       : ROOT_CONTEXT;
-    const span = tracer.startSpan(invocationSpanName, { kind: SpanKind.SERVER, attributes: environment.spanAttributes }, parent);
+    // Started (and ended) on Date.now()'s clock, as the handler's times are: the SDK's own clock
+    // (performance.now() from timeOrigin) drifts from it, and the handler's span must sit inside this one.
+    const startedAtMs = Date.now();
+    const span = tracer.startSpan(invocationSpanName, { kind: SpanKind.SERVER, attributes: environment.spanAttributes, startTime: startedAtMs }, parent);
     if (span.isRecording()) span.setAttribute(spanAttributes.faasInvocationId, requestId);
-    const invocation = new StreamInvocation(this, requestId, environment, span);
+    const invocation = new StreamInvocation(this, requestId, environment, span, startedAtMs);
     // In the map before admission, so an answer can never arrive for an id the stream does not know.
     this.inFlight.set(requestId, invocation);
     const decision = environment.admit(
@@ -179,10 +184,11 @@ class InvokeStreamSession {
     invocation.done = true;
     this.inFlight.delete(invocation.requestId);
     const span = invocation.span;
+    const endedAtMs = Math.max(Date.now(), invocation.startedAtMs);
     // No handler timing: the invocation timed out or its runtime died, and the runtime never answered.
-    if (handler && span.isRecording()) recordHandlerSpan(span, invocation, outcome, handler);
+    if (handler && span.isRecording()) recordHandlerSpan(span, invocation, outcome, handler, endedAtMs);
     if (outcome.functionError !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.functionError });
-    span.end();
+    span.end(endedAtMs);
     // InvocationOutcome has InvokeEnvironmentResponse's shape: it goes out as is, payload bytes untouched.
     this.send({ requestId: invocation.requestId, outcome: { $case: 'result', value: outcome } });
     this.maybeEnd();
@@ -249,12 +255,15 @@ class InvokeStreamSession {
  * the runtime reported (or the agent measured), carrying the EE's attributes
  * and the function error, if any.
  */
-function recordHandlerSpan(parent: Span, invocation: StreamInvocation, outcome: InvocationOutcome, handler: HandlerTiming): void {
+function recordHandlerSpan(parent: Span, invocation: StreamInvocation, outcome: InvocationOutcome, handler: HandlerTiming, parentEndMs: number): void {
+  // Within the parent's window, whatever the sub-millisecond rounding of the two clocks' readings.
+  const startMs = Math.min(Math.max(handler.startMs, invocation.startedAtMs), parentEndMs);
+  const endMs = Math.min(Math.max(handler.endMs, startMs), parentEndMs);
   const span = tracer.startSpan(
     handlerSpanName,
     {
       kind: SpanKind.INTERNAL,
-      startTime: handler.startMs,
+      startTime: startMs,
       attributes: {
         ...invocation.environment.spanAttributes,
         [spanAttributes.faasInvocationId]: invocation.requestId,
@@ -264,5 +273,5 @@ function recordHandlerSpan(parent: Span, invocation: StreamInvocation, outcome: 
     trace.setSpan(ROOT_CONTEXT, parent),
   );
   if (outcome.functionError !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.functionError });
-  span.end(handler.endMs);
+  span.end(endMs);
 }

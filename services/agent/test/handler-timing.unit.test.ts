@@ -36,15 +36,16 @@ describe('handlerTiming', () => {
     });
   });
 
-  it('allows the agent clock its whole-millisecond rounding', () => {
-    expect(handlerTiming(dispatchedAt, answeredAt, { startMs: 999_999.5, endMs: 1_000_050.9 }).source).toBe('runtime');
+  it('allows the two clocks a few milliseconds of difference, clamping the report into the window', () => {
+    expect(handlerTiming(dispatchedAt, answeredAt, { startMs: 999_999.5, endMs: 1_000_050.9 })).toEqual({ startMs: dispatchedAt, endMs: answeredAt, source: 'runtime' });
+    expect(handlerTiming(dispatchedAt, answeredAt, { startMs: 999_996, endMs: 1_000_040 })).toEqual({ startMs: dispatchedAt, endMs: 1_000_040, source: 'runtime' });
   });
 
   it('falls back to the agent window without a report, or with one outside it or reversed', () => {
     const fallback = { startMs: dispatchedAt, endMs: answeredAt, source: 'agent' };
     expect(handlerTiming(dispatchedAt, answeredAt, undefined)).toEqual(fallback);
     expect(handlerTiming(dispatchedAt, answeredAt, { startMs: 999_990, endMs: 1_000_010 })).toEqual(fallback);
-    expect(handlerTiming(dispatchedAt, answeredAt, { startMs: 1_000_010, endMs: 1_000_060 })).toEqual(fallback);
+    expect(handlerTiming(dispatchedAt, answeredAt, { startMs: 1_000_010, endMs: 1_000_070 })).toEqual(fallback);
     expect(handlerTiming(dispatchedAt, answeredAt, { startMs: 1_000_030, endMs: 1_000_020 })).toEqual(fallback);
   });
 });
