@@ -9,8 +9,8 @@ export interface InstanceManagerConfig {
   databaseUrl: string;
   /** Schema of the event store and read models (`HEARTH_DB_SCHEMA`). Default `hearth`. */
   schema: string;
-  /** Where instances come from (`HEARTH_INSTANCE_PROVIDER`). Only `local` exists. Default `local`. */
-  provider: 'local';
+  /** Where instances come from (`HEARTH_INSTANCE_PROVIDER`): `local` (agent processes) or `sim` (simulated in this process). Default `local`. */
+  provider: 'local' | 'sim';
   /** The agent's entry, run with this Node.js (`HEARTH_AGENT_ENTRY`). Default `<repo>/services/agent/dist/main.js`. */
   agentEntry: string;
   /** Directory holding `instances/<id>/` (`HEARTH_DATA_DIR`). Default `<repo>/.hearth/services/instance-manager`. */
@@ -40,8 +40,8 @@ export function loadInstanceManagerConfig(common: CommonConfig, env: NodeJS.Proc
   const schema = envString('HEARTH_DB_SCHEMA', 'hearth', env);
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new ConfigError(`HEARTH_DB_SCHEMA=${schema} is not a lower-case SQL identifier`);
   const provider = envString('HEARTH_INSTANCE_PROVIDER', 'local', env);
-  if (provider !== 'local') {
-    throw new ConfigError(`HEARTH_INSTANCE_PROVIDER=${provider} is not available (available: local; docker is planned, not built)`);
+  if (provider !== 'local' && provider !== 'sim') {
+    throw new ConfigError(`HEARTH_INSTANCE_PROVIDER=${provider} is not available (available: local, sim; docker is planned, not built)`);
   }
   return {
     databaseUrl: common.databaseUrl,

@@ -16,6 +16,9 @@ import { loadInstanceManagerConfig } from './instance-manager-config.js';
 import { startInstanceManager } from './instance-manager.js';
 import { createInstanceTable } from './instance-table.js';
 import { createLocalProvider } from './local-provider.js';
+import type { InstanceProvider } from './provider.js';
+import { createSimProvider } from './sim/sim-provider.js';
+import { loadSimSettings } from './sim/sim-settings.js';
 
 runServiceMain({
   name: 'instance-manager',
@@ -29,15 +32,22 @@ runServiceMain({
     const bus = await connectBus({ url: config.natsUrl, name: 'hearth-instance-manager', logger });
     onShutdown(() => bus.close());
 
-    const provider = createLocalProvider({
-      agentEntry: settings.agentEntry,
-      dataDir: settings.dataDir,
-      natsUrl: config.natsUrl,
-      natsPrefix: bus.prefix,
-      region: config.region,
-      logLevel: settings.logLevel,
-      maxLogBytes: settings.agentLogMaxBytes,
-    });
+    let provider: InstanceProvider;
+    if (settings.provider === 'sim') {
+      const sim = createSimProvider({ bus, settings: loadSimSettings(), logger });
+      onShutdown(() => sim.close());
+      provider = sim;
+    } else {
+      provider = createLocalProvider({
+        agentEntry: settings.agentEntry,
+        dataDir: settings.dataDir,
+        natsUrl: config.natsUrl,
+        natsPrefix: bus.prefix,
+        region: config.region,
+        logLevel: settings.logLevel,
+        maxLogBytes: settings.agentLogMaxBytes,
+      });
+    }
     const manager = await startInstanceManager({
       store,
       table,
