@@ -48,8 +48,13 @@ export interface SimFleetStats {
   at: number;
   instances: number;
   environments: { Starting: number; Ready: number; Stopping: number; Failed: number };
-  /** Per capacity provider: instances, their vCPUs each (the largest), and the vCPUs of the live EEs on them. */
-  providers: Array<{ capacityProviderArn: string; instances: number; instanceVcpus: number; environments: number; environmentVcpus: number }>;
+  /**
+   * Per capacity provider: instances, their vCPUs each (the largest), the live
+   * EEs on them and their vCPUs, and the instances whose EEs ask for more vCPUs
+   * or memory than the instance has after placement's agent reserve (0.25 vCPU,
+   * 512 MiB) — which a real host would not run well, and the sim does not stop.
+   */
+  providers: Array<{ capacityProviderArn: string; instances: number; instanceVcpus: number; environments: number; environmentVcpus: number; overcommitted: number }>;
   loads: SimLoadTotals[];
   /** Per requested function: Ready and Starting EEs and in-flight over all its versions. */
   functions?: Record<string, { ready: number; starting: number; inFlight: number }>;
@@ -182,11 +187,18 @@ export class SimFleet implements SimFleetHooks {
         before.set(environment, { offered: counters.offered, admitted: counters.admitted, rejected: counters.rejected });
       }
     }
-    const instanceCpu = new Map<SimAgent, number>();
+    // A late tick (a stalled event loop) is advanced in steps of tickMs: a second of arrivals dumped on an EE
+    // at once would overflow its slots where the same load spread over the second would not.
+    for (let remaining = dtMs; remaining > 0; remaining -= this.settings.tickMs) {
+      const stepMs = Math.min(this.settings.tickMs, remaining);
+      const instanceCpu = new Map<SimAgent, number>();
+      for (const environment of this.active) {
+        let cpu = instanceCpu.get(environment.agent);
+        if (cpu === undefined) instanceCpu.set(environment.agent, (cpu = environment.agent.cpuPercent()));
+        environment.model.tick(stepMs, cpu);
+      }
+    }
     for (const environment of this.active) {
-      let cpu = instanceCpu.get(environment.agent);
-      if (cpu === undefined) instanceCpu.set(environment.agent, (cpu = environment.agent.cpuPercent()));
-      environment.model.tick(dtMs, cpu);
       if (!environment.model.active || environment.state === 'Stopped' || environment.state === 'Failed') this.active.delete(environment);
     }
     // Each EE's refusals this tick are shared among the loads on it in proportion to their rates (usually one).
@@ -216,9 +228,11 @@ export class SimFleet implements SimFleetHooks {
     for (const agent of this.agents.values()) {
       const arn = agent.instance.capacityProviderArn;
       let provider = providers.get(arn);
-      if (!provider) providers.set(arn, (provider = { capacityProviderArn: arn, instances: 0, instanceVcpus: 0, environments: 0, environmentVcpus: 0 }));
+      if (!provider) providers.set(arn, (provider = { capacityProviderArn: arn, instances: 0, instanceVcpus: 0, environments: 0, environmentVcpus: 0, overcommitted: 0 }));
       provider.instances += 1;
       provider.instanceVcpus = Math.max(provider.instanceVcpus, agent.instance.vcpus);
+      let vcpus = 0;
+      let memoryMib = 0;
       for (const environment of agent.environments.values()) {
         const state = environment.reportedState;
         if (state === undefined) {
@@ -228,6 +242,8 @@ export class SimFleet implements SimFleetHooks {
         environments[state as 'Starting' | 'Ready' | 'Stopping'] += 1;
         provider.environments += 1;
         provider.environmentVcpus += environment.spec.vcpus > 0 ? environment.spec.vcpus : 1;
+        vcpus += environment.spec.vcpus > 0 ? environment.spec.vcpus : 1;
+        memoryMib += environment.spec.memorySizeMb;
         const entry = wanted?.has(environment.spec.functionName) ? functions[environment.spec.functionName] : undefined;
         if (entry) {
           if (state === 'Ready') entry.ready += 1;
@@ -235,6 +251,7 @@ export class SimFleet implements SimFleetHooks {
           entry.inFlight += environment.model.inFlight;
         }
       }
+      if (vcpus > agent.instance.vcpus - 0.25 + 1e-9 || memoryMib > agent.instance.memoryMib - 512) provider.overcommitted += 1;
     }
     return {
       at: Date.now(),
