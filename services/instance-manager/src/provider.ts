@@ -1,9 +1,10 @@
 /**
  * Where instances come from. The instance-manager decides *when* an instance
  * exists (and records it as events); a provider decides *how*: the `local`
- * provider runs each instance as an agent process on this host. A `docker`
+ * provider runs each instance as an agent process on this host, the `sim`
+ * provider simulates instances in this process (src/sim/). A `docker`
  * provider (one container per instance, for the compose cluster) and an
- * EC2-shaped one would implement the same interface; neither exists yet.
+ * EC2-shaped one would implement the same interface.
  */
 import type { InstanceSpec } from './instance-events.js';
 
