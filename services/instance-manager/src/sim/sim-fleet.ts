@@ -30,6 +30,8 @@ export interface SimLoadTotals {
   offered: number;
   admitted: number;
   rejected: number;
+  /** The refusals by the agent's reason. */
+  rejectedBy: { ConcurrencyLimit: number; CPUPressure: number; NotReady: number };
   /** Offered while no EE was Ready. */
   unserved: number;
   /** Epoch ms of the last tick in which some of it was refused or unserved; 0 when never. */
@@ -54,7 +56,16 @@ export interface SimFleetStats {
    * or memory than the instance has after placement's agent reserve (0.25 vCPU,
    * 512 MiB) — which a real host would not run well, and the sim does not stop.
    */
-  providers: Array<{ capacityProviderArn: string; instances: number; instanceVcpus: number; environments: number; environmentVcpus: number; overcommitted: number }>;
+  providers: Array<{
+    capacityProviderArn: string;
+    instances: number;
+    instanceVcpus: number;
+    environments: number;
+    environmentVcpus: number;
+    overcommitted: number;
+    /** The most live EEs on one instance. */
+    mostEnvironmentsOnOne: number;
+  }>;
   loads: SimLoadTotals[];
   /** Per requested function: Ready and Starting EEs and in-flight over all its versions. */
   functions?: Record<string, { ready: number; starting: number; inFlight: number }>;
@@ -130,9 +141,9 @@ export class SimFleet implements SimFleetHooks {
     const key = `${functionName}\u0000${version ?? '*'}`;
     let entry = this.loads.get(key);
     if (!entry) {
-      if (ratePerSecond === 0) return { functionName, version, ratePerSecond: 0, readyEnvironments: 0, offered: 0, admitted: 0, rejected: 0, unserved: 0, lastRefusedAt: 0 };
+      if (ratePerSecond === 0) return totalsOf(newEntry(key, functionName, version, 0));
       if (this.loads.size >= maxSimLoads) return `at most ${maxSimLoads} synthetic loads at once; set one to 0 first`;
-      entry = { key, functionName, version, ratePerSecond, readyEnvironments: 0, offered: 0, admitted: 0, rejected: 0, unserved: 0, lastRefusedAt: 0 };
+      entry = newEntry(key, functionName, version, ratePerSecond);
       this.loads.set(key, entry);
     }
     entry.ratePerSecond = ratePerSecond;
@@ -180,11 +191,11 @@ export class SimFleet implements SimFleetHooks {
     }
     this.loaded = loaded;
 
-    const before = new Map<SimEnvironment, { offered: number; admitted: number; rejected: number }>();
+    const before = new Map<SimEnvironment, { offered: number; admitted: number; rejected: number; byReason: SimLoadTotals['rejectedBy'] }>();
     for (const { environments } of shares) {
       for (const environment of environments) {
         const counters = environment.model.counters;
-        before.set(environment, { offered: counters.offered, admitted: counters.admitted, rejected: counters.rejected });
+        before.set(environment, { offered: counters.offered, admitted: counters.admitted, rejected: counters.rejected, byReason: { ...counters.rejectedByReason } });
       }
     }
     // A late tick (a stalled event loop) is advanced in steps of tickMs: a second of arrivals dumped on an EE
@@ -212,6 +223,9 @@ export class SimFleet implements SimFleetHooks {
         entry.admitted += (counters.admitted - was.admitted) * part;
         const rejected = (counters.rejected - was.rejected) * part;
         entry.rejected += rejected;
+        for (const reason of ['ConcurrencyLimit', 'CPUPressure', 'NotReady'] as const) {
+          entry.rejectedBy[reason] += (counters.rejectedByReason[reason] - was.byReason[reason]) * part;
+        }
         if (rejected > 0) entry.lastRefusedAt = now;
       }
     }
@@ -228,11 +242,12 @@ export class SimFleet implements SimFleetHooks {
     for (const agent of this.agents.values()) {
       const arn = agent.instance.capacityProviderArn;
       let provider = providers.get(arn);
-      if (!provider) providers.set(arn, (provider = { capacityProviderArn: arn, instances: 0, instanceVcpus: 0, environments: 0, environmentVcpus: 0, overcommitted: 0 }));
+      if (!provider) providers.set(arn, (provider = { capacityProviderArn: arn, instances: 0, instanceVcpus: 0, environments: 0, environmentVcpus: 0, overcommitted: 0, mostEnvironmentsOnOne: 0 }));
       provider.instances += 1;
       provider.instanceVcpus = Math.max(provider.instanceVcpus, agent.instance.vcpus);
       let vcpus = 0;
       let memoryMib = 0;
+      let live = 0;
       for (const environment of agent.environments.values()) {
         const state = environment.reportedState;
         if (state === undefined) {
@@ -243,6 +258,7 @@ export class SimFleet implements SimFleetHooks {
         provider.environments += 1;
         provider.environmentVcpus += environment.spec.vcpus > 0 ? environment.spec.vcpus : 1;
         vcpus += environment.spec.vcpus > 0 ? environment.spec.vcpus : 1;
+        live += 1;
         memoryMib += environment.spec.memorySizeMb;
         const entry = wanted?.has(environment.spec.functionName) ? functions[environment.spec.functionName] : undefined;
         if (entry) {
@@ -251,6 +267,7 @@ export class SimFleet implements SimFleetHooks {
           entry.inFlight += environment.model.inFlight;
         }
       }
+      provider.mostEnvironmentsOnOne = Math.max(provider.mostEnvironmentsOnOne, live);
       if (vcpus > agent.instance.vcpus - 0.25 + 1e-9 || memoryMib > agent.instance.memoryMib - 512) provider.overcommitted += 1;
     }
     return {
@@ -275,7 +292,24 @@ function totalsOf(entry: SimLoadTotals): SimLoadTotals {
     offered: round(entry.offered),
     admitted: round(entry.admitted),
     rejected: round(entry.rejected),
+    rejectedBy: { ConcurrencyLimit: round(entry.rejectedBy.ConcurrencyLimit), CPUPressure: round(entry.rejectedBy.CPUPressure), NotReady: round(entry.rejectedBy.NotReady) },
     unserved: round(entry.unserved),
     lastRefusedAt: entry.lastRefusedAt,
+  };
+}
+
+function newEntry(key: string, functionName: string, version: string | undefined, ratePerSecond: number): LoadEntry {
+  return {
+    key,
+    functionName,
+    version,
+    ratePerSecond,
+    readyEnvironments: 0,
+    offered: 0,
+    admitted: 0,
+    rejected: 0,
+    rejectedBy: { ConcurrencyLimit: 0, CPUPressure: 0, NotReady: 0 },
+    unserved: 0,
+    lastRefusedAt: 0,
   };
 }
