@@ -9,8 +9,8 @@ export interface InstanceManagerConfig {
   databaseUrl: string;
   /** Schema of the event store and read models (`HEARTH_DB_SCHEMA`). Default `hearth`. */
   schema: string;
-  /** Where instances come from (`HEARTH_INSTANCE_PROVIDER`): `local` processes or `docker` containers. Default `local`. */
-  provider: 'local' | 'docker';
+  /** Where instances come from (`HEARTH_INSTANCE_PROVIDER`): `local` processes, `docker` containers or `sim` (simulated in this process). Default `local`. */
+  provider: 'local' | 'docker' | 'sim';
   /** Settings of the `docker` provider; undefined with any other. */
   docker: DockerProviderConfig | undefined;
   /** The agent's entry, run with this Node.js (`HEARTH_AGENT_ENTRY`). Default `<repo>/services/agent/dist/main.js`. */
@@ -48,7 +48,7 @@ export interface DockerProviderConfig {
 }
 
 /** Providers `HEARTH_INSTANCE_PROVIDER` may name. */
-const providers = ['local', 'docker'] as const;
+const providers = ['local', 'docker', 'sim'] as const;
 
 /** Docker names: a letter or digit, then letters, digits, `_`, `.` or `-`. */
 const dockerNamePattern = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;

@@ -19,6 +19,9 @@ import { createInstanceTable } from './instance-table.js';
 import { agentPassThroughEnv } from './agent-container.js';
 import { createDockerProvider } from './docker-provider.js';
 import { createLocalProvider } from './local-provider.js';
+import type { InstanceProvider } from './provider.js';
+import { createSimProvider } from './sim/sim-provider.js';
+import { loadSimSettings } from './sim/sim-settings.js';
 
 runServiceMain({
   name: 'instance-manager',
@@ -48,9 +51,15 @@ runServiceMain({
           logger,
         })
       : undefined;
-    const provider =
-      docker ??
-      createLocalProvider({
+    let provider: InstanceProvider;
+    if (docker) {
+      provider = docker;
+    } else if (settings.provider === 'sim') {
+      const sim = createSimProvider({ bus, settings: loadSimSettings(), logger });
+      onShutdown(() => sim.close());
+      provider = sim;
+    } else {
+      provider = createLocalProvider({
         agentEntry: settings.agentEntry,
         dataDir: settings.dataDir,
         natsUrl: config.natsUrl,
@@ -59,6 +68,7 @@ runServiceMain({
         logLevel: settings.logLevel,
         maxLogBytes: settings.agentLogMaxBytes,
       });
+    }
     const manager = await startInstanceManager({
       store,
       table,

@@ -3,7 +3,8 @@
  * exists (and records it as events); a provider decides *how*: the `local`
  * provider runs each instance as an agent process on this host, the `docker`
  * provider as one agent container on a Docker host (docker-provider.ts, for
- * the compose cluster). An EC2-shaped one would implement the same interface.
+ * the compose cluster), the `sim` provider simulates instances in this process
+ * (src/sim/). An EC2-shaped one would implement the same interface.
  */
 import type { InstanceSpec } from './instance-events.js';
 

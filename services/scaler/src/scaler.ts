@@ -9,7 +9,8 @@
  *    defaults when the api lacks it) and the provider's CPU target, resumed from
  *    its current Ready EEs so a restarted scaler neither halves nor inflates a fleet;
  * 3. caps the desires of each capacity provider's versions to its MaxVCpuCount (capFleet);
- * 4. logs each decision with its inputs as one JSON line, and when the allowed
+ * 4. logs each decision with its inputs as one JSON line (and the step's
+ *    duration as `scaler.loop`), and when the allowed
  *    EEs differ from the Ready ones and no fleet workflow of the version runs,
  *    starts `reconcileVersion` (scale out) or `scaleInVersion` (scale in);
  * 5. tells the api when a version's Requested scaling config is reached and
@@ -92,6 +93,7 @@ export function createScaler(deps: ScalerDeps) {
   const skipReasons = new Map<string, string>();
 
   async function tick(): Promise<ScalerStep> {
+    const startedAt = performance.now();
     const at = now();
     const snapshot = deps.reports.snapshot();
     const observations = observeVersions(snapshot.environments, { rejected: snapshot.rejected, admitted: snapshot.admitted });
@@ -246,6 +248,11 @@ export function createScaler(deps: ScalerDeps) {
     }
     skipReasons.clear();
     for (const { version, why } of skipped) skipReasons.set(version, why);
+    // One line per step with its duration, so a fleet's loop time can be read from the log (bench/fleet-sim.mjs).
+    deps.logger.info(
+      { event: 'scaler.loop', durationMs: Math.round((performance.now() - startedAt) * 100) / 100, versions: versions.length, environments: snapshot.environments.length },
+      'scaling step done',
+    );
     return { at, versions, skipped };
   }
 
