@@ -6,7 +6,7 @@ import { callUnary, type FleetClients } from './clients.js';
 import { environmentSpec, vcpusOf } from './environment-spec.js';
 import type { Environments } from './environments/table.js';
 import { planScaleIn } from './plan-scale-in.js';
-import { planVersionCapacity, type PlanningDeps } from './plan-version-capacity.js';
+import { planVersionCapacity, processPlanReservations, type PlanningDeps } from './plan-version-capacity.js';
 
 /** What the activities need. */
 export interface ActivityDeps extends PlanningDeps {
@@ -99,6 +99,8 @@ export function createActivities(deps: ActivityDeps): FleetActivities {
             'InsufficientCapacity',
           );
         }
+        // Listed by the instance-manager now: later plans see it there.
+        (deps.reservations ?? processPlanReservations).release({ instanceIds: [instance.instanceId] });
         return { agentAddress: launched.agentAddress };
       }),
 
@@ -121,6 +123,8 @@ export function createActivities(deps: ActivityDeps): FleetActivities {
           vcpus: vcpusOf(configuration),
           memoryMib: configuration.MemorySize,
         });
+        // Recorded now: later plans count it from the read model.
+        (deps.reservations ?? processPlanReservations).release({ environmentIds: [environment.environmentId] });
         const agentClient = clients.agentAt(agentAddress);
         const status = await callUnary(agentClient, agentClient.startEnvironment, { spec }, { deadlineMs: initTimeoutMs + initCallMarginMs });
         if (status.state === 'Ready') {
@@ -136,9 +140,18 @@ export function createActivities(deps: ActivityDeps): FleetActivities {
         throw ApplicationFailure.nonRetryable(reason, reasonCode);
       }),
 
-    stopEnvironment: ({ environmentId, reason }) => guarded(() => stopEnvironment(environmentId, reason)),
+    // A compensation undoes a plan: what it reserved goes with it.
+    stopEnvironment: ({ environmentId, reason }) =>
+      guarded(async () => {
+        (deps.reservations ?? processPlanReservations).release({ environmentIds: [environmentId] });
+        await stopEnvironment(environmentId, reason);
+      }),
 
-    terminateIdleInstance: ({ instanceId, reason }) => guarded(() => terminateIfIdle(instanceId, reason)),
+    terminateIdleInstance: ({ instanceId, reason }) =>
+      guarded(async () => {
+        (deps.reservations ?? processPlanReservations).release({ instanceIds: [instanceId] });
+        await terminateIfIdle(instanceId, reason);
+      }),
 
     listEnvironments: ({ functionName, version }) =>
       guarded(async () =>

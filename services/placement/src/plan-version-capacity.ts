@@ -6,6 +6,7 @@ import type { CapacityPlan, VersionRef } from '@hearth/fleet';
 import { callUnary, type FleetClients } from './clients.js';
 import { chooseInstanceType, holdsZoneShare, planPlacement } from './decisions/index.js';
 import type { Environments } from './environments/table.js';
+import { createPlanReservations, withReservations, type PlanReservations } from './plan-reservations.js';
 import { environmentKey, loadProviderFleet } from './provider-fleet.js';
 
 /** What planning reads. */
@@ -13,7 +14,15 @@ export interface PlanningDeps {
   clients: FleetClients;
   environments: Environments;
   zones: ZoneConfig;
+  /** Serializes plans per provider and holds what they placed until the fleet shows it; default: a private instance. */
+  reservations?: PlanReservations;
 }
+
+/**
+ * The reservations of this process's plans when the caller passes none: the
+ * placement worker's plans and activities share them.
+ */
+export const processPlanReservations = createPlanReservations();
 
 /** EC2-shaped ids: `i-` and 17 hex digits; environments `ee-` and 16. */
 const newInstanceId = () => `i-${randomBytes(9).toString('hex').slice(0, 17)}`;
@@ -52,76 +61,95 @@ export async function planVersionCapacity(
     { zones: deps.zones.zones, explicit: deps.zones.subnetZones },
   );
 
-  // Excluded instances (one being rotated) are not part of the fleet: nothing goes there, nothing there counts.
-  const excluded = new Set(input.excludeInstanceIds ?? []);
-  const { instances, rows, fleet } = await loadProviderFleet(deps, provider.CapacityProviderArn).then((loaded) =>
-    excluded.size === 0
-      ? loaded
-      : {
-          instances: loaded.instances.filter((instance) => !excluded.has(instance.instanceId)),
-          rows: loaded.rows.filter((row) => !excluded.has(row.state.placement!.instanceId)),
-          fleet: loaded.fleet.filter((instance) => !excluded.has(instance.id)),
-        },
-  );
+  const reservations = deps.reservations ?? processPlanReservations;
+  return reservations.exclusive(provider.CapacityProviderArn, async (reserved, settle) => {
+    // Excluded instances (one being rotated) are not part of the fleet: nothing goes there, nothing there counts.
+    const excluded = new Set(input.excludeInstanceIds ?? []);
+    const loaded = await loadProviderFleet(deps, provider.CapacityProviderArn);
+    // What the fleet shows now needs no reservation any more.
+    settle({
+      environmentIds: new Set(loaded.rows.map((row) => row.environmentId)),
+      instanceIds: new Set(loaded.instances.map((instance) => instance.instanceId)),
+    });
+    const recorded = new Set(loaded.rows.map((row) => row.environmentId));
+    const instances = loaded.instances.filter((instance) => !excluded.has(instance.instanceId));
+    const rows = loaded.rows.filter((row) => !excluded.has(row.state.placement!.instanceId));
+    // Other plans' EEs and instances that their workflows have not recorded or launched yet hold capacity too.
+    const fleet = withReservations(loaded.fleet, recorded, reserved).filter((instance) => !excluded.has(instance.id));
 
-  const revisionId = input.version.revisionId ?? configuration.RevisionId;
-  const versionKey = environmentKey(configuration.FunctionArn, revisionId);
-  const liveInstances = new Set(fleet.filter((instance) => holdsZoneShare(instance.state)).map((instance) => instance.id));
-  const present = rows.filter(
-    (row) =>
-      row.state.placement !== undefined &&
-      environmentKey(row.state.placement.functionArn, row.state.placement.revisionId) === versionKey &&
-      (row.state.status === 'Starting' || row.state.status === 'Ready') &&
-      liveInstances.has(row.state.placement.instanceId),
-  ).length;
-  const missing = input.desiredEnvironments - present;
-  if (missing <= 0) return { instancesToLaunch: [], environments: [], alreadyReady: present };
+    const revisionId = input.version.revisionId ?? configuration.RevisionId;
+    const versionKey = environmentKey(configuration.FunctionArn, revisionId);
+    const liveInstances = new Set(fleet.filter((instance) => holdsZoneShare(instance.state)).map((instance) => instance.id));
+    // Only what runs or starts counts toward the version's size, not what a concurrent workflow of the same
+    // version reserved: rotations of several of its instances at once each replace their own share.
+    const present = rows.filter(
+      (row) =>
+        row.state.placement !== undefined &&
+        environmentKey(row.state.placement.functionArn, row.state.placement.revisionId) === versionKey &&
+        (row.state.status === 'Starting' || row.state.status === 'Ready') &&
+        liveInstances.has(row.state.placement.instanceId),
+    ).length;
+    const missing = input.desiredEnvironments - present;
+    if (missing <= 0) return { result: { instancesToLaunch: [], environments: [], alreadyReady: present }, reserve: { instances: [], environments: [] } };
+    const architecture = (configuration.Architectures[0] ?? 'x86_64') as Architecture;
+    const choice = chooseInstanceType(
+      { memoryMiB: configuration.MemorySize, memoryGiBPerVCpu: (managed.ExecutionEnvironmentMemoryGiBPerVCpu ?? 2) as MemoryGiBPerVCpu, architecture },
+      {
+        Architectures: (provider.InstanceRequirements?.Architectures ?? ['x86_64']) as Architecture[],
+        AllowedInstanceTypes: provider.InstanceRequirements?.AllowedInstanceTypes ?? [],
+        ExcludedInstanceTypes: provider.InstanceRequirements?.ExcludedInstanceTypes ?? [],
+      },
+    );
+    if (!choice.ok) refuse(choice.reasonCode, choice.message);
+    const launchType = choice.value.instanceType;
+    const plan = planPlacement(
+      fleet,
+      {
+        version: versionKey,
+        count: missing,
+        environment: choice.value.environment,
+        zones,
+        launchType: { name: launchType.name, vCpus: launchType.vCpus, memoryMiB: launchType.memoryMiB },
+        newInstanceId: () => newInstanceId(),
+      },
+      { maxVCpuCount: provider.CapacityProviderScalingConfig?.MaxVCpuCount ?? 400 },
+    );
+    if (!plan.ok) refuse(plan.reasonCode, plan.message);
 
-  const architecture = (configuration.Architectures[0] ?? 'x86_64') as Architecture;
-  const choice = chooseInstanceType(
-    { memoryMiB: configuration.MemorySize, memoryGiBPerVCpu: (managed.ExecutionEnvironmentMemoryGiBPerVCpu ?? 2) as MemoryGiBPerVCpu, architecture },
-    {
-      Architectures: (provider.InstanceRequirements?.Architectures ?? ['x86_64']) as Architecture[],
-      AllowedInstanceTypes: provider.InstanceRequirements?.AllowedInstanceTypes ?? [],
-      ExcludedInstanceTypes: provider.InstanceRequirements?.ExcludedInstanceTypes ?? [],
-    },
-  );
-  if (!choice.ok) refuse(choice.reasonCode, choice.message);
-  const launchType = choice.value.instanceType;
-  const plan = planPlacement(
-    fleet,
-    {
-      version: versionKey,
-      count: missing,
-      environment: choice.value.environment,
-      zones,
-      launchType: { name: launchType.name, vCpus: launchType.vCpus, memoryMiB: launchType.memoryMiB },
-      newInstanceId: () => newInstanceId(),
-    },
-    { maxVCpuCount: provider.CapacityProviderScalingConfig?.MaxVCpuCount ?? 400 },
-  );
-  if (!plan.ok) refuse(plan.reasonCode, plan.message);
-
-  const addressOf = new Map(instances.map((instance) => [instance.instanceId, instance.agentAddress]));
-  return {
-    instancesToLaunch: plan.value.launches.map((launch) => ({
-      instanceId: launch.id,
-      capacityProviderArn: provider.CapacityProviderArn,
-      instanceType: launch.type,
-      zone: launch.zone,
-      architecture: launchType.architecture,
-      vcpus: launch.vCpus,
-      memoryMib: launch.memoryMiB,
-    })),
-    environments: plan.value.placements.map((placement) => {
-      const agentAddress = placement.newInstance ? undefined : addressOf.get(placement.instanceId);
-      return {
-        environmentId: newEnvironmentId(),
-        instanceId: placement.instanceId,
-        zone: placement.zone,
-        ...(agentAddress ? { agentAddress } : {}),
-      };
-    }),
-    alreadyReady: present,
-  };
+    const addressOf = new Map(instances.map((instance) => [instance.instanceId, instance.agentAddress]));
+    const result: CapacityPlan = {
+      instancesToLaunch: plan.value.launches.map((launch) => ({
+        instanceId: launch.id,
+        capacityProviderArn: provider.CapacityProviderArn,
+        instanceType: launch.type,
+        zone: launch.zone,
+        architecture: launchType.architecture,
+        vcpus: launch.vCpus,
+        memoryMib: launch.memoryMiB,
+      })),
+      environments: plan.value.placements.map((placement) => {
+        const agentAddress = placement.newInstance ? undefined : addressOf.get(placement.instanceId);
+        return {
+          environmentId: newEnvironmentId(),
+          instanceId: placement.instanceId,
+          zone: placement.zone,
+          ...(agentAddress ? { agentAddress } : {}),
+        };
+      }),
+      alreadyReady: present,
+    };
+    return {
+      result,
+      reserve: {
+        instances: plan.value.launches.map((launch) => ({ id: launch.id, type: launch.type, zone: launch.zone, vCpus: launch.vCpus, memoryMiB: launch.memoryMiB })),
+        environments: result.environments.map((environment) => ({
+          id: environment.environmentId,
+          instanceId: environment.instanceId,
+          version: versionKey,
+          vCpus: choice.value.environment.vCpus,
+          memoryMiB: choice.value.environment.memoryMiB,
+        })),
+      },
+    };
+  });
 }
