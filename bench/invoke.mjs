@@ -41,14 +41,14 @@
 // closed-loop phase (default 5); HEARTH_BENCH_OVERLOAD_SECONDS the overload (default 10).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import postgres from 'postgres';
-import { cleanups, cleanup, interrupted, signalExitCodes, checkInterrupted, sleep, round, zipOf, percentile, gitState, describeError } from './support/harness.mjs';
+import { cleanups, interrupted, runBench, checkInterrupted, sleep, round, zipOf, percentile, gitState, describeError } from './support/harness.mjs';
 
 const root = new URL('../', import.meta.url);
 const built = {
@@ -892,19 +892,4 @@ function printCpu(results) {
   table('CPU by process (this process and its descendants, /proc, 10 ms ticks; roles under 50 ms in every phase left out)', rows);
 }
 
-let exitCode = 0;
-try {
-  const results = await main();
-  await cleanup();
-  printTables(results);
-  const resultsDir = new URL('bench/results/', root);
-  mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(new URL('invoke.json', resultsDir), `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`wrote ${new URL('invoke.json', resultsDir).pathname}`);
-} catch (error) {
-  if (!interrupted) console.error(`bench/invoke.mjs: ${error instanceof Error ? (error.stack ?? error.message) : describeError(error)}`);
-  exitCode = 1;
-} finally {
-  await cleanup();
-}
-process.exit(interrupted ? signalExitCodes[interrupted] : exitCode);
+await runBench('invoke', main, printTables);

@@ -19,11 +19,11 @@
 // from libs/cluster (ephemeral mode). HEARTH_BENCH_PUBLISHES sets the number of
 // Node.js publishes, the cold one included (default 8).
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import postgres from 'postgres';
-import { cleanups, cleanup, interrupted, signalExitCodes, checkInterrupted, sleep, round, zipOf, percentile, median, gitState, describeError } from './support/harness.mjs';
+import { cleanups, interrupted, runBench, checkInterrupted, sleep, round, zipOf, percentile, median, gitState, describeError } from './support/harness.mjs';
 
 const root = new URL('../', import.meta.url);
 const built = {
@@ -348,19 +348,4 @@ function printTable(results) {
   if (warm.samples < 10) console.log(`p90 is nearest-rank: with ${warm.samples} warm samples it is the maximum (raise HEARTH_BENCH_PUBLISHES for a real p90)`);
 }
 
-let exitCode = 0;
-try {
-  const results = await main();
-  await cleanup();
-  printTable(results);
-  const resultsDir = new URL('bench/results/', root);
-  mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(new URL('publish.json', resultsDir), `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`wrote ${new URL('publish.json', resultsDir).pathname}`);
-} catch (error) {
-  if (!interrupted) console.error(`bench/publish.mjs: ${error instanceof Error ? (error.stack ?? error.message) : error}`);
-  exitCode = 1;
-} finally {
-  await cleanup();
-}
-process.exit(interrupted ? signalExitCodes[interrupted] : exitCode);
+await runBench('publish', main, printTable);

@@ -39,13 +39,13 @@
 // throw-away local servers from libs/cluster. HEARTH_BENCH_KEEP_LOGS=1 keeps the
 // cluster's logs (the scaler's `scaler.decision` lines).
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import http from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { strToU8, zipSync } from 'fflate';
 import postgres from 'postgres';
-import { cleanups, cleanup, interrupted, signalExitCodes, checkInterrupted, sleep, round, percentile, gitState, describeError } from './support/harness.mjs';
+import { cleanups, interrupted, runBench, checkInterrupted, sleep, round, percentile, gitState } from './support/harness.mjs';
 
 const root = new URL('../', import.meta.url);
 const built = {
@@ -544,19 +544,4 @@ function printTables(r) {
   console.log(`whole run ${round(r.totalMs / 1_000, 1)} s; load average before ${r.machine.loadavgBefore.join(' ')}, after ${r.machine.loadavgAfter.join(' ')} (${r.machine.cpus} cores)`);
 }
 
-let exitCode = 0;
-try {
-  const results = await main();
-  await cleanup();
-  printTables(results);
-  const resultsDir = new URL('bench/results/', root);
-  mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(new URL('scaling.json', resultsDir), `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`wrote ${new URL('scaling.json', resultsDir).pathname}`);
-} catch (error) {
-  if (!interrupted) console.error(`bench/scaling.mjs: ${error instanceof Error ? (error.stack ?? error.message) : describeError(error)}`);
-  exitCode = 1;
-} finally {
-  await cleanup();
-}
-process.exit(interrupted ? signalExitCodes[interrupted] : exitCode);
+await runBench('scaling', main, printTables);

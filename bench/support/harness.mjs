@@ -3,6 +3,7 @@
 // agents behind), and the small statistics and reporting helpers.
 // Importing this module installs the SIGINT/SIGTERM handlers.
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { strToU8, zipSync } from 'fflate';
 
 const root = new URL('../../', import.meta.url);
@@ -80,4 +81,31 @@ export function gitState() {
 export function describeError(error) {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
+}
+
+/**
+ * Runs a cluster benchmark to the end: `main()` measures and returns the
+ * results, the cluster and infrastructure are cleaned up, `print(results)`
+ * prints the figures, and they are saved as `bench/results/<name>.json`. A
+ * failure prints the error (not after Ctrl-C) and exits 1; a signal exits with
+ * its code. Never returns.
+ */
+export async function runBench(name, main, print) {
+  let exitCode = 0;
+  try {
+    const results = await main();
+    await cleanup();
+    print(results);
+    const resultsDir = new URL('../results/', import.meta.url);
+    mkdirSync(resultsDir, { recursive: true });
+    const file = new URL(`${name}.json`, resultsDir);
+    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`wrote ${file.pathname}`);
+  } catch (error) {
+    if (!interrupted) console.error(`bench/${name}.mjs: ${error instanceof Error ? (error.stack ?? error.message) : describeError(error)}`);
+    exitCode = 1;
+  } finally {
+    await cleanup();
+  }
+  process.exit(interrupted ? signalExitCodes[interrupted] : exitCode);
 }

@@ -149,7 +149,10 @@ export function createActivities(deps: ActivityDeps): FleetActivities {
 
     terminateIdleInstance: ({ instanceId, reason }) =>
       guarded(async () => {
-        (deps.reservations ?? processPlanReservations).release({ instanceIds: [instanceId] });
+        const reservations = deps.reservations ?? processPlanReservations;
+        // Another plan joined this instance's launch and has yet to start its EEs there: not idle.
+        if (reservations.hasEnvironmentsOn(instanceId)) return;
+        reservations.release({ instanceIds: [instanceId] });
         await terminateIfIdle(instanceId, reason);
       }),
 

@@ -12,12 +12,16 @@
  * So plans of one capacity provider run one at a time, and each leaves what it
  * placed here until the fleet shows it: the activities release a reserved
  * instance once it is launched and a reserved EE once it is recorded (and a
- * plan drops what the fleet it read already shows). Reservations also expire
+ * plan drops the EEs the fleet it read already shows). A later plan may fill
+ * an instance an earlier one is launching (joining its launch), so a burst of
+ * scale-outs packs instances instead of launching one per plan; an instance
+ * with reserved EEs is never terminated as idle. Reservations also expire
  * after `ttlMs` (a workflow that failed before starting what it planned), so a
  * stale one can only make placement cautious for a while, never overcommit. The lock and the reservations are this
  * process's: one placement worker per cluster (several would need the lock in
  * Postgres).
  */
+import type { InstancePlan } from '@hearth/fleet';
 import type { FleetInstance } from './decisions/index.js';
 
 /** An EE a plan placed, not yet recorded. */
@@ -30,13 +34,19 @@ export interface ReservedEnvironment {
   readonly memoryMiB: number;
 }
 
-/** An instance a plan launches, not yet listed by the instance-manager. */
+/**
+ * An instance a plan launches, until its launch completed. Later plans may
+ * place EEs on it too: they launch it again with the same specification, which
+ * the instance-manager joins (launches are idempotent by id).
+ */
 export interface ReservedInstance {
   readonly id: string;
   readonly type: string;
   readonly zone: string;
   readonly vCpus: number;
   readonly memoryMiB: number;
+  /** The launch as the first plan asked for it, repeated by the plans that join it. */
+  readonly launch: InstancePlan;
 }
 
 /** What one plan reserves. */
@@ -59,9 +69,10 @@ export interface PlanReservationsOptions {
 
 /**
  * Adds the reservations to a fleet read from the services: reserved EEs onto
- * their instances (unless recorded already), reserved instances that are not
- * listed yet as Pending ones — they count toward MaxVCpuCount and zone shares
- * but take no EE, since no agent address is known for them yet.
+ * their instances (unless recorded already), and reserved instances — listed
+ * as Pending or not listed yet — as Running ones, so a plan fills an instance
+ * an earlier plan is launching before it launches another (the plan then
+ * joins that launch, see ReservedInstance).
  */
 export function withReservations(
   fleet: readonly FleetInstance[],
@@ -72,7 +83,10 @@ export function withReservations(
   const byInstance = new Map<string, ReservedEnvironment[]>();
   for (const environment of pending) byInstance.set(environment.instanceId, [...(byInstance.get(environment.instanceId) ?? []), environment]);
   const listed = new Set(fleet.map((instance) => instance.id));
-  const merged: FleetInstance[] = fleet.map((instance) => {
+  const launching = new Set(reservation.instances.map((instance) => instance.id));
+  const merged: FleetInstance[] = fleet.map((listedInstance) => {
+    // Being launched by a plan: as good as Running for the plans that come after it.
+    const instance: FleetInstance = launching.has(listedInstance.id) && listedInstance.state === 'Pending' ? { ...listedInstance, state: 'Running' } : listedInstance;
     const extra = byInstance.get(instance.id);
     if (!extra) return instance;
     const ids = new Set(instance.environments.map((environment) => environment.id));
@@ -85,7 +99,7 @@ export function withReservations(
       id: instance.id,
       type: instance.type,
       zone: instance.zone,
-      state: 'Pending',
+      state: 'Running',
       vCpus: instance.vCpus,
       memoryMiB: instance.memoryMiB,
       environments: (byInstance.get(instance.id) ?? []).map(({ id, version, vCpus, memoryMiB }) => ({ id, version, vCpus, memoryMiB })),
@@ -119,7 +133,7 @@ export function createPlanReservations(options: PlanReservationsOptions = {}) {
      */
     async exclusive<T>(
       provider: string,
-      plan: (reserved: Reservation, settle: (shown: { environmentIds: ReadonlySet<string>; instanceIds: ReadonlySet<string> }) => void) => Promise<{ result: T; reserve: Reservation }>,
+      plan: (reserved: Reservation, settle: (shown: { environmentIds: ReadonlySet<string> }) => void) => Promise<{ result: T; reserve: Reservation }>,
     ): Promise<T> {
       const previous = queues.get(provider) ?? Promise.resolve();
       const run = previous.catch(() => undefined).then(async () => {
@@ -127,9 +141,9 @@ export function createPlanReservations(options: PlanReservationsOptions = {}) {
         const at = now();
         for (const [id, reserved] of entry.instances) if (reserved.until <= at) entry.instances.delete(id);
         for (const [id, reserved] of entry.environments) if (reserved.until <= at) entry.environments.delete(id);
-        const settle = (shown: { environmentIds: ReadonlySet<string>; instanceIds: ReadonlySet<string> }) => {
+        // Recorded EEs are counted from the read model; instances stay reserved until launched (release).
+        const settle = (shown: { environmentIds: ReadonlySet<string> }) => {
           for (const id of shown.environmentIds) entry.environments.delete(id);
-          for (const id of shown.instanceIds) entry.instances.delete(id);
         };
         const current: Reservation = {
           instances: [...entry.instances.values()].map((reserved) => reserved.item),
@@ -162,6 +176,13 @@ export function createPlanReservations(options: PlanReservationsOptions = {}) {
         for (const id of shown.instanceIds ?? []) entry.instances.delete(id);
         for (const id of shown.environmentIds ?? []) entry.environments.delete(id);
       }
+    },
+    /** True while a plan's EE, not recorded yet, is to go on the instance: it is not idle, whatever the fleet shows. */
+    hasEnvironmentsOn(instanceId: string): boolean {
+      for (const entry of held.values()) {
+        for (const reserved of entry.environments.values()) if (reserved.item.instanceId === instanceId) return true;
+      }
+      return false;
     },
     /** Reservations held now (diagnostics, tests). */
     size(provider: string): { instances: number; environments: number } {

@@ -67,10 +67,7 @@ export async function planVersionCapacity(
     const excluded = new Set(input.excludeInstanceIds ?? []);
     const loaded = await loadProviderFleet(deps, provider.CapacityProviderArn);
     // What the fleet shows now needs no reservation any more.
-    settle({
-      environmentIds: new Set(loaded.rows.map((row) => row.environmentId)),
-      instanceIds: new Set(loaded.instances.map((instance) => instance.instanceId)),
-    });
+    settle({ environmentIds: new Set(loaded.rows.map((row) => row.environmentId)) });
     const recorded = new Set(loaded.rows.map((row) => row.environmentId));
     const instances = loaded.instances.filter((instance) => !excluded.has(instance.instanceId));
     const rows = loaded.rows.filter((row) => !excluded.has(row.state.placement!.instanceId));
@@ -116,17 +113,23 @@ export async function planVersionCapacity(
     );
     if (!plan.ok) refuse(plan.reasonCode, plan.message);
 
-    const addressOf = new Map(instances.map((instance) => [instance.instanceId, instance.agentAddress]));
+    // Instances an earlier plan is launching: this plan joins the launch of those it places on.
+    const launching = new Map(reserved.instances.map((instance) => [instance.id, instance.launch]));
+    const addressOf = new Map(instances.filter((instance) => instance.agentAddress).map((instance) => [instance.instanceId, instance.agentAddress]));
+    const newLaunches = plan.value.launches.map((launch) => ({
+      instanceId: launch.id,
+      capacityProviderArn: provider.CapacityProviderArn,
+      instanceType: launch.type,
+      zone: launch.zone,
+      architecture: launchType.architecture,
+      vcpus: launch.vCpus,
+      memoryMib: launch.memoryMiB,
+    }));
+    const joined = [...new Set(plan.value.placements.map((placement) => placement.instanceId))]
+      .filter((id) => launching.has(id) && !addressOf.has(id))
+      .map((id) => launching.get(id)!);
     const result: CapacityPlan = {
-      instancesToLaunch: plan.value.launches.map((launch) => ({
-        instanceId: launch.id,
-        capacityProviderArn: provider.CapacityProviderArn,
-        instanceType: launch.type,
-        zone: launch.zone,
-        architecture: launchType.architecture,
-        vcpus: launch.vCpus,
-        memoryMib: launch.memoryMiB,
-      })),
+      instancesToLaunch: [...newLaunches, ...joined],
       environments: plan.value.placements.map((placement) => {
         const agentAddress = placement.newInstance ? undefined : addressOf.get(placement.instanceId);
         return {
@@ -141,7 +144,14 @@ export async function planVersionCapacity(
     return {
       result,
       reserve: {
-        instances: plan.value.launches.map((launch) => ({ id: launch.id, type: launch.type, zone: launch.zone, vCpus: launch.vCpus, memoryMiB: launch.memoryMiB })),
+        instances: newLaunches.map((launch) => ({
+          id: launch.instanceId,
+          type: launch.instanceType,
+          zone: launch.zone,
+          vCpus: launch.vcpus,
+          memoryMiB: launch.memoryMib,
+          launch,
+        })),
         environments: result.environments.map((environment) => ({
           id: environment.environmentId,
           instanceId: environment.instanceId,

@@ -17,15 +17,20 @@ const instance = (id: string, environments: FleetInstance['environments'] = []):
   environments,
 });
 const none: Reservation = { instances: [], environments: [] };
+const launchOf = (id: string, zone = 'z1') => ({
+  id,
+  type: 'c7g.xlarge',
+  zone,
+  vCpus: 4,
+  memoryMiB: 8192,
+  launch: { instanceId: id, capacityProviderArn: 'arn', instanceType: 'c7g.xlarge', zone, architecture: 'arm64', vcpus: 4, memoryMib: 8192 },
+});
 
 describe('withReservations', () => {
-  it('adds reserved EEs to their instances unless recorded, and unlisted reserved instances as Pending', () => {
-    const fleet = [instance('i-1', [{ id: 'ee-recorded', version: 'v', vCpus: 1, memoryMiB: 2048 }])];
+  it('adds reserved EEs to their instances unless recorded, and instances being launched as placeable', () => {
+    const fleet = [instance('i-1', [{ id: 'ee-recorded', version: 'v', vCpus: 1, memoryMiB: 2048 }]), { ...instance('i-listed-pending'), state: 'Pending' as const }];
     const merged = withReservations(fleet, new Set(['ee-recorded']), {
-      instances: [
-        { id: 'i-1', type: 'c7g.xlarge', zone: 'z1', vCpus: 4, memoryMiB: 8192 },
-        { id: 'i-new', type: 'c7g.xlarge', zone: 'z2', vCpus: 4, memoryMiB: 8192 },
-      ],
+      instances: [launchOf('i-listed-pending'), launchOf('i-new', 'z2')],
       environments: [
         { id: 'ee-recorded', instanceId: 'i-1', version: 'v', vCpus: 1, memoryMiB: 2048 },
         { id: 'ee-planned', instanceId: 'i-1', version: 'w', vCpus: 1, memoryMiB: 2048 },
@@ -34,7 +39,8 @@ describe('withReservations', () => {
     });
     expect(merged.map((each) => [each.id, each.state, each.environments.map((environment) => environment.id)])).toEqual([
       ['i-1', 'Running', ['ee-recorded', 'ee-planned']],
-      ['i-new', 'Pending', ['ee-on-new']],
+      ['i-listed-pending', 'Running', []],
+      ['i-new', 'Running', ['ee-on-new']],
     ]);
   });
 });
@@ -61,7 +67,7 @@ describe('createPlanReservations', () => {
       return {
         result: placement.instanceId,
         reserve: {
-          instances: decision.value.launches.map((launch) => ({ id: launch.id, type: launch.type, zone: launch.zone, vCpus: launch.vCpus, memoryMiB: launch.memoryMiB })),
+          instances: decision.value.launches.map((launch) => launchOf(launch.id, launch.zone)),
           environments: [{ id: `ee-${version}`, instanceId: placement.instanceId, version, vCpus: 1, memoryMiB: 2048 }],
         },
       };
@@ -77,6 +83,13 @@ describe('createPlanReservations', () => {
     // Without the reservation the second plan, reading the same fleet, would also have chosen i-1.
     expect(second).not.toBe('i-1');
     expect(reservations.size('provider')).toEqual({ instances: 1, environments: 2 });
+
+    // A third plan fills the instance the second is launching instead of launching another.
+    const third = await planOne(reservations, fleet, 'u', async () => {});
+    expect(third).toBe(second);
+    expect(reservations.hasEnvironmentsOn(second)).toBe(true);
+    reservations.release({ environmentIds: ['ee-w', 'ee-u'] });
+    expect(reservations.hasEnvironmentsOn(second)).toBe(false);
   });
 
   it('drops reservations the fleet shows, and expired ones', async () => {
@@ -84,13 +97,15 @@ describe('createPlanReservations', () => {
     const reservations = createPlanReservations({ ttlMs: 1_000, now: () => clock });
     await reservations.exclusive('provider', async () => ({
       result: undefined,
-      reserve: { instances: [{ id: 'i-9', type: 't', zone: 'z1', vCpus: 4, memoryMiB: 8192 }], environments: [{ id: 'ee-9', instanceId: 'i-9', version: 'v', vCpus: 1, memoryMiB: 2048 }] },
+      reserve: { instances: [launchOf('i-9')], environments: [{ id: 'ee-9', instanceId: 'i-9', version: 'v', vCpus: 1, memoryMiB: 2048 }, { id: 'ee-10', instanceId: 'i-9', version: 'v', vCpus: 1, memoryMiB: 2048 }] },
     }));
     const seen = await reservations.exclusive('provider', async (reserved, settle) => {
-      settle({ environmentIds: new Set(), instanceIds: new Set(['i-9']) });
+      settle({ environmentIds: new Set(['ee-10']) });
       return { result: reserved, reserve: none };
     });
-    expect(seen.environments.map((environment) => environment.id)).toEqual(['ee-9']);
+    expect(seen.environments.map((environment) => environment.id)).toEqual(['ee-9', 'ee-10']);
+    expect(reservations.size('provider')).toEqual({ instances: 1, environments: 1 });
+    reservations.release({ instanceIds: ['i-9'] });
     expect(reservations.size('provider')).toEqual({ instances: 0, environments: 1 });
     clock = 1_000;
     const later = await reservations.exclusive('provider', async (reserved) => ({ result: reserved, reserve: none }));
