@@ -13,7 +13,6 @@ import {
   TooManyRequestsException,
   CreateFunctionCommand,
   DeleteFunctionEventInvokeConfigCommand,
-  GetFunctionConfigurationCommand,
   GetFunctionEventInvokeConfigCommand,
   InvalidParameterValueException,
   InvokeCommand,
@@ -26,12 +25,11 @@ import {
   ResourceNotFoundException,
   UpdateFunctionEventInvokeConfigCommand,
   type CreateFunctionCommandInput,
-  type FunctionConfiguration,
   type InvokeCommandOutput,
 } from '@aws-sdk/client-lambda';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActiveProvider, testRole, testSubnetZonesEnv, testZones, zipOf } from './support/fleet-setup.js';
+import { createActiveProvider, waitUntilActive, testRole, testSubnetZonesEnv, testZones, zipOf } from './support/fleet-setup.js';
 import { callUnary, createClient } from '@hearth/grpc';
 import { api } from '@hearth/proto';
 import { startTestCluster, type TestCluster } from '@hearth/testing';
@@ -108,18 +106,6 @@ function functionInput(name: string, providerArn: string, overrides: Partial<Cre
   };
 }
 
-/** Polls a version until it leaves Pending and requires it Active. */
-async function active(functionName: string, version: string, timeoutMs = 90_000): Promise<FunctionConfiguration> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const configuration = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName, Qualifier: version }));
-    if (configuration.State === 'Active') return configuration;
-    if (configuration.State !== 'Pending' || Date.now() > deadline) {
-      throw new Error(`${functionName}:${version} is ${configuration.State} (${configuration.StateReasonCode ?? 'no reason'})`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 const json = (output: InvokeCommandOutput) => JSON.parse(Buffer.from(output.Payload ?? new Uint8Array()).toString()) as any;
 const payload = (value: unknown) => Buffer.from(JSON.stringify(value));
@@ -175,9 +161,9 @@ beforeAll(async () => {
     ),
     lambda.send(new CreateFunctionCommand(functionInput('unpublished-fn', providerArn))),
   ]);
-  await active('node-fn', '$LATEST.PUBLISHED');
+  await waitUntilActive(lambda, 'node-fn', '$LATEST.PUBLISHED');
   await lambda.send(new PublishVersionCommand({ FunctionName: 'node-fn' }));
-  await Promise.all([active('node-fn', '1'), active('py-fn', '1'), active('sink-fn', '$LATEST.PUBLISHED')]);
+  await Promise.all([waitUntilActive(lambda, 'node-fn', '1'), waitUntilActive(lambda, 'py-fn', '1'), waitUntilActive(lambda, 'sink-fn', '$LATEST.PUBLISHED')]);
 });
 
 afterAll(async () => {
@@ -310,7 +296,7 @@ describe('throttling', () => {
         }),
       ),
     );
-    await active('narrow-fn', '1');
+    await waitUntilActive(lambda, 'narrow-fn', '1');
     // Let the router see all three environments in the agents' load reports.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
 

@@ -9,7 +9,6 @@
 import { request, type IncomingMessage } from 'node:http';
 import {
   CreateFunctionCommand,
-  GetFunctionConfigurationCommand,
   InvokeCommand,
   LambdaClient,
   type CreateFunctionCommandInput,
@@ -19,7 +18,7 @@ import { connectBus, functionLogStreamName, type Bus, type LogEvent } from '@hea
 import { createLogger } from '@hearth/telemetry';
 import { startTestCluster, type TestCluster } from '@hearth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActiveProvider, testRole, testSubnetZonesEnv, zipOf } from './support/fleet-setup.js';
+import { createActiveProvider, waitUntilActive, testRole, testSubnetZonesEnv, zipOf } from './support/fleet-setup.js';
 
 let cluster: TestCluster;
 let lambda: LambdaClient;
@@ -52,17 +51,6 @@ function functionInput(name: string, providerArn: string, overrides: Partial<Cre
   } as CreateFunctionCommandInput;
 }
 
-async function active(functionName: string, version: string, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const configuration = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName, Qualifier: version }));
-    if (configuration.State === 'Active') return;
-    if (configuration.State !== 'Pending' || Date.now() > deadline) {
-      throw new Error(`${functionName}:${version} is ${configuration.State} (${configuration.StateReasonCode ?? 'no reason'})`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 async function until<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -133,7 +121,7 @@ beforeAll(async () => {
       ),
     ),
   ]);
-  await Promise.all([active('node-logs', '1'), active('py-logs', '1')]);
+  await Promise.all([waitUntilActive(lambda, 'node-logs', '1'), waitUntilActive(lambda, 'py-logs', '1')]);
 });
 
 afterAll(async () => {

@@ -11,10 +11,10 @@
  * - a PublishVersion: api HTTP span → StartWorkflow → RunWorkflow (placement's
  *   worker) → StartActivity → RunActivity, through Temporal's interceptors.
  */
-import { CreateFunctionCommand, GetFunctionConfigurationCommand, InvokeCommand, LambdaClient, PublishVersionCommand } from '@aws-sdk/client-lambda';
+import { CreateFunctionCommand, InvokeCommand, LambdaClient, PublishVersionCommand } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCluster, type TestCluster } from '@hearth/testing';
-import { createActiveProvider, testRole, testSubnetZonesEnv, zipOf } from './support/fleet-setup.js';
+import { createActiveProvider, waitUntilActive, testRole, testSubnetZonesEnv, zipOf } from './support/fleet-setup.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver.js';
 
 const kind = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 } as const;
@@ -31,17 +31,6 @@ export const handler = async (event) => {
   return { ok: true };
 };`;
 
-async function active(functionName: string, version: string, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const configuration = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName, Qualifier: version }));
-    if (configuration.State === 'Active') return;
-    if (configuration.State !== 'Pending' || Date.now() > deadline) {
-      throw new Error(`${functionName}:${version} is ${configuration.State} (${configuration.StateReasonCode ?? 'no reason'})`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 /** Polls the receiver until `find` returns something, or fails naming what it waited for. */
 async function waitFor<T>(what: string, find: (spans: ReceivedSpan[]) => T | undefined, timeoutMs = 30_000): Promise<T> {
@@ -126,7 +115,7 @@ beforeAll(async () => {
   const published = await lambda.send(new PublishVersionCommand({ FunctionName: 'traced-fn' }));
   expect(published.Version).toBe('1');
   publishRequestId = published.$metadata.requestId!;
-  await active('traced-fn', '1');
+  await waitUntilActive(lambda, 'traced-fn', '1');
 });
 
 afterAll(async () => {

@@ -3,7 +3,7 @@
  * maps the test subnets onto them, a role, zip packages, and a capacity
  * provider that is Active (and so takes functions) before the test goes on.
  */
-import { CreateCapacityProviderCommand, GetCapacityProviderCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { CreateCapacityProviderCommand, GetCapacityProviderCommand, GetFunctionConfigurationCommand, type FunctionConfiguration, type LambdaClient } from '@aws-sdk/client-lambda';
 import { strToU8, zipSync } from 'fflate';
 
 /** The three zones test providers span. */
@@ -37,4 +37,17 @@ export async function createActiveProvider(lambda: LambdaClient, name: string, o
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return CapacityProvider!.CapacityProviderArn!;
+}
+
+/** Polls a version every 200 ms until it leaves Pending; resolves its configuration when Active, throws with its state and reason otherwise or at the deadline. */
+export async function waitUntilActive(lambda: LambdaClient, functionName: string, version: string, timeoutMs = 90_000): Promise<FunctionConfiguration> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const configuration = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName, Qualifier: version }));
+    if (configuration.State === 'Active') return configuration;
+    if (configuration.State !== 'Pending' || Date.now() > deadline) {
+      throw new Error(`${functionName}:${version} is ${configuration.State} (${configuration.StateReasonCode ?? 'no reason'})`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
