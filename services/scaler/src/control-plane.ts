@@ -69,7 +69,20 @@ const defaultMaxVCpuCount = 400;
 /** A cache of async reads by key, with a TTL, de-duplicated in flight, keeping the last value when a refresh fails. */
 export function cachedReads<T>(
   read: (key: string) => Promise<T>,
-  options: { ttlMs: number; now?: () => number; maxEntries?: number; /** A shorter TTL for some values (a version still Pending). */ ttlOf?: (value: T) => number },
+  options: {
+    ttlMs: number;
+    now?: () => number;
+    maxEntries?: number;
+    /** A shorter TTL for some values (a version still Pending). */
+    ttlOf?: (value: T) => number;
+    /**
+     * Answer an expired value at once and refresh it in the background, so a
+     * caller's loop never waits on reads it made before (the scaler's step with
+     * hundreds of versions whose TTLs end together). A key without a value
+     * (new, or forgotten on a change event) is still read before it answers.
+     */
+    staleWhileRevalidate?: boolean;
+  },
 ) {
   const now = options.now ?? Date.now;
   const entries = new Map<string, { value?: T; at: number; pending?: Promise<T> }>();
@@ -77,8 +90,9 @@ export function cachedReads<T>(
   return {
     get(key: string): Promise<T> {
       const entry = entries.get(key);
-      if (entry?.pending) return entry.pending;
-      if (entry && 'value' in entry && now() - entry.at < (options.ttlOf?.(entry.value as T) ?? options.ttlMs)) return Promise.resolve(entry.value as T);
+      const hasValue = entry !== undefined && 'value' in entry;
+      if (entry?.pending) return options.staleWhileRevalidate && hasValue ? Promise.resolve(entry.value as T) : entry.pending;
+      if (hasValue && now() - entry.at < (options.ttlOf?.(entry.value as T) ?? options.ttlMs)) return Promise.resolve(entry.value as T);
       const pending = read(key).then(
         (value) => {
           entries.set(key, { value, at: now() });
@@ -94,9 +108,10 @@ export function cachedReads<T>(
           throw error;
         },
       );
-      entries.set(key, { ...(entry && 'value' in entry ? { value: entry.value as T } : {}), at: entry?.at ?? 0, pending });
+      entries.set(key, { ...(hasValue ? { value: entry.value as T } : {}), at: entry?.at ?? 0, pending });
       if (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
-      return pending;
+      // The refresh keeps the old value when it fails, so it never rejects when there is one.
+      return options.staleWhileRevalidate && hasValue ? Promise.resolve(entry.value as T) : pending;
     },
     /** Forgets a key (e.g. a version no longer reported). */
     delete(key: string): void {
@@ -171,7 +186,11 @@ export function connectControlPlane(options: {
     },
     // A version that is not Active yet (publishing: its EEs report Ready before it is Active) is read again
     // soon, or a fresh version would wait a whole TTL before it is scaled.
-    { ttlMs: options.ttlMs, ttlOf: (settings) => (settings.state === 'Active' ? options.ttlMs : Math.min(options.ttlMs, notActiveTtlMs)) },
+    {
+      ttlMs: options.ttlMs,
+      ttlOf: (settings) => (settings.state === 'Active' ? options.ttlMs : Math.min(options.ttlMs, notActiveTtlMs)),
+      staleWhileRevalidate: true,
+    },
   );
 
   const providerReads = cachedReads<ProviderSettings>(
@@ -194,7 +213,7 @@ export function connectControlPlane(options: {
         instanceType,
       };
     },
-    { ttlMs: options.ttlMs },
+    { ttlMs: options.ttlMs, staleWhileRevalidate: true },
   );
 
   return {

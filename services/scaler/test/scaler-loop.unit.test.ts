@@ -242,6 +242,34 @@ describe('scaler loop', () => {
     expect(await flaky.get('x')).toBe('ok');
   });
 
+  it('with staleWhileRevalidate answers an expired value at once and refreshes it behind', async () => {
+    let calls = 0;
+    let clock = 0;
+    let release: () => void = () => {};
+    const reads = cachedReads(
+      async (key) => {
+        calls += 1;
+        if (calls > 1) await new Promise<void>((resolve) => (release = resolve));
+        return `${key}:${calls}`;
+      },
+      { ttlMs: 1_000, now: () => clock, staleWhileRevalidate: true },
+    );
+    expect(await reads.get('a')).toBe('a:1');
+    clock += 1_000;
+    // Expired: the old value now, one refresh started (and joined, not repeated).
+    expect(await reads.get('a')).toBe('a:1');
+    expect(await reads.get('a')).toBe('a:1');
+    expect(calls).toBe(2);
+    release();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await reads.get('a')).toBe('a:2');
+    // A forgotten key has no value to serve: it is read before it answers.
+    reads.delete('a');
+    const fresh = reads.get('a');
+    release();
+    expect(await fresh).toBe('a:3');
+  });
+
   it('sums rejections over every report since the previous step and drops malformed or out-of-order reports', async () => {
     const h = harness();
     h.reports.ingest(report('i-a', h.now, [{ inFlight: 2, rejected: 3 }]));
