@@ -5,7 +5,11 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 
 // Tests import workspace packages from their TypeScript sources, so a test run never
 // depends on a stale build. Services under test in e2e run from their built dist.
-const alias = [{ find: /^@hearth\/([a-z-]+)$/, replacement: `${root}libs/$1/src/index.ts` }];
+// A subpath export (`@hearth/fleet/agent-wire`) is the source file of that name.
+const alias = [
+  { find: /^@hearth\/([a-z-]+)$/, replacement: `${root}libs/$1/src/index.ts` },
+  { find: /^@hearth\/([a-z-]+)\/([a-z-]+)$/, replacement: `${root}libs/$1/src/$2.ts` },
+];
 
 export default defineConfig({
   resolve: { alias },

@@ -1,4 +1,6 @@
 import type { Logger } from '@hearth/telemetry';
+import type { EnvironmentHeartbeat, InstanceHeartbeat } from '@hearth/fleet/agent-wire';
+import { heartbeatSubject } from '@hearth/fleet/agent-wire';
 import type { ExecutionEnvironment } from './environment.js';
 
 /** Where heartbeats go: the bus's live subjects (`${prefix}.live.<subject>`). */
@@ -6,32 +8,8 @@ export interface HeartbeatPublisher {
   publishLive(subject: string, data: unknown): void;
 }
 
-/** One EE in a heartbeat. */
-export interface EnvironmentHeartbeat {
-  environmentId: string;
-  functionArn: string;
-  version: string;
-  /** Starting, Ready or Failed (Stopped EEs are no longer on the instance and are left out). */
-  state: string;
-  /** Slots taken: queued, running, and timed out but not yet answered by the runtime. */
-  inFlight: number;
-  maxConcurrency: number;
-  /** Lambda's reason code when Failed. */
-  reasonCode?: string;
-}
-
-/** What an agent publishes every interval on `instance.<instanceId>.heartbeat`. */
-export interface InstanceHeartbeat {
-  instanceId: string;
-  /** Epoch ms when it was taken. */
-  at: number;
-  environments: EnvironmentHeartbeat[];
-}
-
-/** The subject (below `${prefix}.live.`) of an instance's heartbeats. */
-export function heartbeatSubject(instanceId: string): string {
-  return `instance.${instanceId}.heartbeat`;
-}
+export type { EnvironmentHeartbeat, InstanceHeartbeat } from '@hearth/fleet/agent-wire';
+export { heartbeatSubject } from '@hearth/fleet/agent-wire';
 
 /** Options of startHeartbeats. */
 export interface HeartbeatOptions {

@@ -11,25 +11,13 @@
  * comes back every instance gets a full timeout to be heard again, so a
  * broken link on our side does not condemn a healthy fleet.
  */
+import type { EnvironmentHeartbeat, InstanceHeartbeat } from '@hearth/fleet/agent-wire';
 
-/** One EE as an agent reports it in its heartbeat. */
-export interface HeartbeatEnvironment {
-  environmentId: string;
-  functionArn: string;
-  version: string;
-  state: string;
-  inFlight: number;
-  maxConcurrency: number;
-  reasonCode?: string;
-}
+/** One EE as an agent reports it in its heartbeat (the shape agents write: @hearth/fleet/agent-wire). */
+export type HeartbeatEnvironment = EnvironmentHeartbeat;
 
 /** What an agent publishes every second on `instance.<instanceId>.heartbeat`. */
-export interface AgentHeartbeat {
-  instanceId: string;
-  /** When the agent sent it, epoch ms on the agent's clock. */
-  at: number;
-  environments: HeartbeatEnvironment[];
-}
+export type AgentHeartbeat = InstanceHeartbeat;
 
 /** The newest heartbeat of a watched instance. */
 export interface LatestHeartbeat {

@@ -3,25 +3,17 @@
  * per instance every 250 ms, and at once when an EE becomes or stops being
  * Ready, on the live subject `instance.<instanceId>.load`.
  */
+import type { EnvironmentLoadReport } from '@hearth/fleet/agent-wire';
 
-/** One EE in a load report. */
-export interface EnvironmentLoad {
-  environmentId: string;
-  functionName: string;
-  /** A version number or `$LATEST.PUBLISHED`. */
-  version: string;
-  functionArn: string;
-  /** The version's RevisionId the EE runs (a republished `$LATEST.PUBLISHED` has several during a roll-out). */
-  revisionId?: string;
-  /** Starting, Ready, Failed, … Only Ready EEs are routed to. */
-  state: string;
-  /** Slots taken at the agent, from every router (queued, running, timed out but unanswered). */
-  inFlight: number;
-  maxConcurrency: number;
-  cpuPercent?: number;
-  memoryMiB?: number;
-  rejectedSinceLastReport?: number;
-}
+/**
+ * One EE in a load report, as the router reads it: what agents write
+ * (@hearth/fleet/agent-wire), with the figures it does not route on optional.
+ */
+export type EnvironmentLoad = Pick<
+  EnvironmentLoadReport,
+  'environmentId' | 'functionName' | 'version' | 'functionArn' | 'revisionId' | 'state' | 'inFlight' | 'maxConcurrency'
+> &
+  Partial<Pick<EnvironmentLoadReport, 'cpuPercent' | 'memoryMiB' | 'rejectedSinceLastReport'>>;
 
 /** What an agent publishes on `instance.<instanceId>.load`. */
 export interface LoadReport {
