@@ -48,7 +48,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import postgres from 'postgres';
-import { cleanups, interrupted, runBench, checkInterrupted, sleep, round, zipOf, percentile, gitState, describeError } from './support/harness.mjs';
+import { cleanups, interrupted, runBench, checkInterrupted, sleep, round, zipOf, percentile, gitState, describeError, startInfra } from './support/harness.mjs';
 
 const root = new URL('../', import.meta.url);
 const built = {
@@ -131,32 +131,6 @@ function latencyStats(values) {
 
 
 
-/** Postgres, NATS and Temporal: URLs from the environment, else throw-away local servers. */
-async function startInfra() {
-  const starting = resolveInfra({ mode: 'ephemeral' });
-  cleanups.push(async () => (await starting.catch(() => undefined))?.stop());
-  const infra = await starting;
-  checkInterrupted();
-  let databaseUrl = infra.databaseUrl;
-  if (infra.sources.databaseUrl === 'env') {
-    const name = `hearth_bench_${randomBytes(4).toString('hex')}`;
-    const admin = postgres(infra.databaseUrl, { max: 1, onnotice: () => {} });
-    try {
-      await admin.unsafe(`CREATE DATABASE ${name}`);
-    } catch (error) {
-      await admin.end({ timeout: 1 }).catch(() => {});
-      throw error;
-    }
-    cleanups.push(async () => {
-      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
-      await admin.end({ timeout: 5 });
-    });
-    const url = new URL(infra.databaseUrl);
-    url.pathname = `/${name}`;
-    databaseUrl = url.toString();
-  }
-  return { databaseUrl, natsUrl: infra.natsUrl, temporalAddress: infra.temporalAddress, sources: infra.sources };
-}
 
 // ---------------------------------------------------------------------------
 // The baseline: a plain node:http server in a child process running the same handler sources.
@@ -506,7 +480,7 @@ async function main() {
   };
 
   let t0 = performance.now();
-  const infra = await startInfra();
+  const infra = await startInfra(resolveInfra);
   results.infra = { sources: infra.sources, startMs: round(performance.now() - t0) };
 
   t0 = performance.now();

@@ -22,8 +22,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import postgres from 'postgres';
-import { cleanups, interrupted, runBench, checkInterrupted, sleep, round, zipOf, percentile, median, gitState, describeError } from './support/harness.mjs';
+import { cleanups, interrupted, runBench, checkInterrupted, sleep, round, zipOf, percentile, median, gitState, describeError, startInfra } from './support/harness.mjs';
 
 const root = new URL('../', import.meta.url);
 const built = {
@@ -77,34 +76,6 @@ function stats(rows) {
 }
 
 
-/** Postgres, NATS and Temporal: URLs from the environment, else throw-away local servers. */
-async function startInfra() {
-  // Registered before it resolves, so a signal during the start still stops what was started.
-  const starting = resolveInfra({ mode: 'ephemeral' });
-  cleanups.push(async () => (await starting.catch(() => undefined))?.stop());
-  const infra = await starting;
-  checkInterrupted();
-  let databaseUrl = infra.databaseUrl;
-  if (infra.sources.databaseUrl === 'env') {
-    // Someone else's Postgres: work in a database of our own, dropped at the end.
-    const name = `hearth_bench_${randomBytes(4).toString('hex')}`;
-    const admin = postgres(infra.databaseUrl, { max: 1, onnotice: () => {} });
-    try {
-      await admin.unsafe(`CREATE DATABASE ${name}`);
-    } catch (error) {
-      await admin.end({ timeout: 1 }).catch(() => {});
-      throw error;
-    }
-    cleanups.push(async () => {
-      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
-      await admin.end({ timeout: 5 });
-    });
-    const url = new URL(infra.databaseUrl);
-    url.pathname = `/${name}`;
-    databaseUrl = url.toString();
-  }
-  return { databaseUrl, natsUrl: infra.natsUrl, temporalAddress: infra.temporalAddress, sources: infra.sources };
-}
 
 // ---------------------------------------------------------------------------
 // The run.
@@ -120,7 +91,7 @@ async function main() {
   };
 
   let t0 = performance.now();
-  const infra = await startInfra();
+  const infra = await startInfra(resolveInfra);
   results.infra = { sources: infra.sources, startMs: round(performance.now() - t0) };
   const natsPrefix = `bench${randomBytes(3).toString('hex')}`;
 

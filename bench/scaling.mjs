@@ -44,8 +44,7 @@ import http from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { strToU8, zipSync } from 'fflate';
-import postgres from 'postgres';
-import { cleanups, interrupted, runBench, checkInterrupted, sleep, round, percentile, gitState } from './support/harness.mjs';
+import { cleanups, interrupted, runBench, checkInterrupted, sleep, round, percentile, gitState, startInfra } from './support/harness.mjs';
 
 const root = new URL('../', import.meta.url);
 const built = {
@@ -103,32 +102,6 @@ const plan = {
 
 
 
-/** Postgres, NATS and Temporal: URLs from the environment, else throw-away local servers. */
-async function startInfra() {
-  const starting = resolveInfra({ mode: 'ephemeral' });
-  cleanups.push(async () => (await starting.catch(() => undefined))?.stop());
-  const infra = await starting;
-  checkInterrupted();
-  let databaseUrl = infra.databaseUrl;
-  if (infra.sources.databaseUrl === 'env') {
-    const name = `hearth_bench_${randomBytes(4).toString('hex')}`;
-    const admin = postgres(infra.databaseUrl, { max: 1, onnotice: () => {} });
-    try {
-      await admin.unsafe(`CREATE DATABASE ${name}`);
-    } catch (error) {
-      await admin.end({ timeout: 1 }).catch(() => {});
-      throw error;
-    }
-    cleanups.push(async () => {
-      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
-      await admin.end({ timeout: 5 });
-    });
-    const url = new URL(infra.databaseUrl);
-    url.pathname = `/${name}`;
-    databaseUrl = url.toString();
-  }
-  return { databaseUrl, natsUrl: infra.natsUrl, temporalAddress: infra.temporalAddress, sources: infra.sources };
-}
 
 // ---------------------------------------------------------------------------
 // The load generator.
@@ -292,7 +265,7 @@ async function main() {
   const runStart = performance.now();
 
   let t0 = performance.now();
-  const infra = await startInfra();
+  const infra = await startInfra(resolveInfra);
   results.infra = { sources: infra.sources, startMs: round(performance.now() - t0) };
   t0 = performance.now();
   const starting = startCluster({

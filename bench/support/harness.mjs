@@ -3,7 +3,9 @@
 // agents behind), and the small statistics and reporting helpers.
 // Importing this module installs the SIGINT/SIGTERM handlers.
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import postgres from 'postgres';
 import { strToU8, zipSync } from 'fflate';
 
 const root = new URL('../../', import.meta.url);
@@ -108,4 +110,38 @@ export async function runBench(name, main, print) {
     await cleanup();
   }
   process.exit(interrupted ? signalExitCodes[interrupted] : exitCode);
+}
+
+/**
+ * Postgres, NATS and Temporal for a cluster benchmark: URLs from the
+ * environment (with a database of its own, dropped at the end), else
+ * throw-away local servers; both stopped by cleanup(). `resolveInfra` is
+ * libs/cluster's, from the caller's build.
+ */
+export async function startInfra(resolveInfra) {
+  // Registered before it resolves, so a signal during the start still stops what was started.
+  const starting = resolveInfra({ mode: 'ephemeral' });
+  cleanups.push(async () => (await starting.catch(() => undefined))?.stop());
+  const infra = await starting;
+  checkInterrupted();
+  let databaseUrl = infra.databaseUrl;
+  if (infra.sources.databaseUrl === 'env') {
+    // Someone else's Postgres: work in a database of our own, dropped at the end.
+    const name = `hearth_bench_${randomBytes(4).toString('hex')}`;
+    const admin = postgres(infra.databaseUrl, { max: 1, onnotice: () => {} });
+    try {
+      await admin.unsafe(`CREATE DATABASE ${name}`);
+    } catch (error) {
+      await admin.end({ timeout: 1 }).catch(() => {});
+      throw error;
+    }
+    cleanups.push(async () => {
+      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+      await admin.end({ timeout: 5 });
+    });
+    const url = new URL(infra.databaseUrl);
+    url.pathname = `/${name}`;
+    databaseUrl = url.toString();
+  }
+  return { databaseUrl, natsUrl: infra.natsUrl, temporalAddress: infra.temporalAddress, sources: infra.sources };
 }
