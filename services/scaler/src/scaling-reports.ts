@@ -67,16 +67,37 @@ export function scalingReportFor(
   };
 }
 
-/** Sends reports, each at most once per `repeatAfterMs` unless it changes. Never throws. */
-export function createScalingReports(options: { reporter: VersionScalingReporter; logger: Logger; repeatAfterMs?: number; now?: () => number }) {
+/**
+ * Sends reports, each at most once per `repeatAfterMs` unless it changes.
+ * The limit reason is cleared only once the cap has not bound for
+ * `clearAfterMs`, so a cap that binds every other step (noise around the
+ * limit) does not append an event pair every few seconds. Never throws.
+ */
+export function createScalingReports(options: {
+  reporter: VersionScalingReporter;
+  logger: Logger;
+  repeatAfterMs?: number;
+  /** Default 15 s. */
+  clearAfterMs?: number;
+  now?: () => number;
+}) {
   const now = options.now ?? Date.now;
   const repeatAfterMs = options.repeatAfterMs ?? 5_000;
+  const clearAfterMs = options.clearAfterMs ?? 15_000;
   const sent = new Map<string, { key: string; at: number }>();
+  /** When the cap last trimmed each version's desire. */
+  const boundAt = new Map<string, number>();
   return {
     /** Reports what `outcome` calls for, if anything. */
     async consider(outcome: StepOutcome, settings: VersionSettings, provider: ProviderSettings | undefined): Promise<void> {
-      const report = scalingReportFor(outcome, settings, provider);
       const id = `${outcome.functionName}:${outcome.qualifier}`;
+      if (outcome.capReason !== undefined && outcome.allowed < outcome.desired) boundAt.set(id, now());
+      let report = scalingReportFor(outcome, settings, provider);
+      const bound = boundAt.get(id);
+      if (report?.limitReason === undefined && settings.limited && bound !== undefined && now() - bound < clearAfterMs) {
+        // Not clear yet: only the Applied part of the report goes, and it keeps the reason (any text keeps the one set).
+        report = settings.awaitingApply && report !== undefined ? { ...report, limitReason: 'still limited by MaxVCpuCount' } : undefined;
+      }
       if (report === undefined) {
         sent.delete(id);
         return;
@@ -96,6 +117,7 @@ export function createScalingReports(options: { reporter: VersionScalingReporter
     /** Forgets versions no longer stepped (bounded memory). */
     retain(ids: ReadonlySet<string>): void {
       for (const id of sent.keys()) if (!ids.has(id)) sent.delete(id);
+      for (const id of boundAt.keys()) if (!ids.has(id)) boundAt.delete(id);
     },
   };
 }

@@ -105,6 +105,47 @@ describe('createScalingReports', () => {
   });
 });
 
+describe('createScalingReports: clearing the limit', () => {
+  it('clears the reason only after the cap has not bound for clearAfterMs', async () => {
+    let clock = 0;
+    const sent: Array<{ limitReason?: string }> = [];
+    const reports = createScalingReports({
+      reporter: { reportVersionScaling: async (report) => void sent.push(report) },
+      logger,
+      clearAfterMs: 10_000,
+      now: () => clock,
+    });
+    const capped = outcome({ ready: 6, desired: 9, allowed: 6, capReason: 'CapacityProviderScalingLimitExceeded' });
+    const free = outcome({ ready: 6, desired: 6, allowed: 6 });
+    await reports.consider(capped, settings(), provider);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.limitReason).toContain('MaxVCpuCount');
+    // The limit stops binding: nothing is said for 10 s, even as it flaps.
+    clock += 2_000;
+    await reports.consider(free, settings({ limited: true }), provider);
+    clock += 2_000;
+    await reports.consider(capped, settings({ limited: true }), provider);
+    clock += 9_000;
+    await reports.consider(free, settings({ limited: true }), provider);
+    expect(sent).toHaveLength(1);
+    clock += 1_000;
+    await reports.consider(free, settings({ limited: true }), provider);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]!.limitReason).toBeUndefined();
+  });
+
+  it('still reports a convergence while the limit is held, keeping the reason', async () => {
+    let clock = 0;
+    const sent: Array<{ limitReason?: string }> = [];
+    const reports = createScalingReports({ reporter: { reportVersionScaling: async (report) => void sent.push(report) }, logger, now: () => clock });
+    await reports.consider(outcome({ ready: 6, desired: 9, allowed: 6, capReason: 'CapacityProviderScalingLimitExceeded' }), settings(), provider);
+    clock += 1_000;
+    await reports.consider(outcome({ ready: 6 }), settings({ limited: true, awaitingApply: true, minEnvironments: 3, maxEnvironments: 6 }), provider);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]).toMatchObject({ minEnvironments: 3, maxEnvironments: 6, limitReason: 'still limited by MaxVCpuCount' });
+  });
+});
+
 describe('config changes', () => {
   it('maps event streams to the cache they invalidate', () => {
     expect(changedResource('function:hello')).toEqual({ kind: 'function', name: 'hello' });
