@@ -40,6 +40,8 @@ function refuse(reasonCode: string, message: string): never {
  * (zones first, then packing). A plan the limits forbid fails with the
  * version's reason code. Environments of the version already starting or
  * ready count toward the desired number, so a retried publish starts nothing twice.
+ * Plans of one provider run one at a time and see what earlier plans reserved
+ * (plan-reservations.ts), so concurrent workflows never overcommit an instance.
  */
 export async function planVersionCapacity(
   deps: PlanningDeps,
@@ -67,8 +69,8 @@ export async function planVersionCapacity(
     const excluded = new Set(input.excludeInstanceIds ?? []);
     const loaded = await loadProviderFleet(deps, provider.CapacityProviderArn);
     // What the fleet shows now needs no reservation any more.
-    settle({ environmentIds: new Set(loaded.rows.map((row) => row.environmentId)) });
     const recorded = new Set(loaded.rows.map((row) => row.environmentId));
+    settle({ environmentIds: recorded });
     const instances = loaded.instances.filter((instance) => !excluded.has(instance.instanceId));
     const rows = loaded.rows.filter((row) => !excluded.has(row.state.placement!.instanceId));
     // Other plans' EEs and instances that their workflows have not recorded or launched yet hold capacity too.
