@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActiveProvider, testRole, testSubnetZonesEnv, testZones, zipOf } from './support/fleet-setup.js';
+import { createActiveProvider, testRole, testSubnetZonesEnv, testZones, zipOf, fleetOf as fleetOfProvider } from './support/fleet-setup.js';
 import { workflowIds } from '@hearth/fleet';
 import { callUnary, createClient } from '@hearth/grpc';
 import { agent, instanceManager } from '@hearth/proto';
@@ -59,20 +59,7 @@ async function settled(functionName: string, version: string, timeoutMs = 90_000
 }
 
 /** Running instances of a provider and the environments each agent reports. */
-async function fleetOf(providerArn: string) {
-  const { instances: list } = await callUnary(instances, instances.listInstances, { capacityProviderArn: providerArn, includeTerminated: false });
-  return Promise.all(
-    list.map(async (instance) => {
-      const client = createClient(agent.AgentServiceClient, instance.agentAddress);
-      try {
-        const { environments } = await callUnary(client, client.listEnvironments, {});
-        return { instance, environments };
-      } finally {
-        client.close();
-      }
-    }),
-  );
-}
+const fleetOf = (providerArn: string) => fleetOfProvider(instances, providerArn);
 
 async function invokeOnce(agentAddress: string, environmentId: string, payload: unknown) {
   const client = createClient(agent.AgentServiceClient, agentAddress);

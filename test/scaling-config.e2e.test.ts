@@ -15,9 +15,9 @@ import {
   type FunctionConfiguration,
 } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActiveProvider, testRole, testSubnetZonesEnv, testZones, zipOf } from './support/fleet-setup.js';
+import { createActiveProvider, testRole, testSubnetZonesEnv, testZones, zipOf, fleetOf as fleetOfProvider } from './support/fleet-setup.js';
 import { callUnary, createClient } from '@hearth/grpc';
-import { agent, api, instanceManager } from '@hearth/proto';
+import { api, instanceManager } from '@hearth/proto';
 import { startTestCluster, type TestCluster } from '@hearth/testing';
 
 const role = testRole;
@@ -56,20 +56,7 @@ async function settled(functionName: string, version: string, transient: string[
 }
 
 /** Running instances of a provider and the environments each agent reports. */
-async function fleetOf(providerArn: string) {
-  const { instances: list } = await callUnary(instances, instances.listInstances, { capacityProviderArn: providerArn, includeTerminated: false });
-  return Promise.all(
-    list.map(async (instance) => {
-      const client = createClient(agent.AgentServiceClient, instance.agentAddress);
-      try {
-        const { environments } = await callUnary(client, client.listEnvironments, {});
-        return { instance, environments };
-      } finally {
-        client.close();
-      }
-    }),
-  );
-}
+const fleetOf = (providerArn: string) => fleetOfProvider(instances, providerArn);
 
 const readyOf = async (providerArn: string, functionName: string) =>
   (await fleetOf(providerArn)).flatMap(({ environments }) =>

@@ -4,6 +4,8 @@
  * provider that is Active (and so takes functions) before the test goes on.
  */
 import { CreateCapacityProviderCommand, GetCapacityProviderCommand, GetFunctionConfigurationCommand, type FunctionConfiguration, type LambdaClient } from '@aws-sdk/client-lambda';
+import { callUnary, createClient } from '@hearth/grpc';
+import { agent, type instanceManager } from '@hearth/proto';
 import { strToU8, zipSync } from 'fflate';
 
 /** The three zones test providers span. */
@@ -50,4 +52,20 @@ export async function waitUntilActive(lambda: LambdaClient, functionName: string
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** A provider's instances that are not terminated (the instance-manager's list) and the environments each agent reports. */
+export async function fleetOf(instances: instanceManager.InstanceManagerServiceClient, providerArn: string) {
+  const { instances: list } = await callUnary(instances, instances.listInstances, { capacityProviderArn: providerArn, includeTerminated: false });
+  return Promise.all(
+    list.map(async (instance) => {
+      const client = createClient(agent.AgentServiceClient, instance.agentAddress);
+      try {
+        const { environments } = await callUnary(client, client.listEnvironments, {});
+        return { instance, environments };
+      } finally {
+        client.close();
+      }
+    }),
+  );
 }
